@@ -1,0 +1,276 @@
+"""Command line: ``rnn-studio`` (the window), ``train`` and ``complete``.
+
+A user's mistake never ends in a traceback: each is one line on stderr and
+exit status 2. Training runs the same ``Trainer`` the window uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line (no usage block) and exit 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        sys.stderr.write(f"rnn-studio: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_int(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got '{text}'") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {value}")
+        return value
+    return parse
+
+
+def _count(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got '{text}'") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must be 0 or more, got {value}")
+        return value
+    return parse
+
+
+def _number(name, minimum=None, strictly=False):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got '{text}'") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number, got '{text}'")
+        if minimum is not None and (value <= minimum if strictly else value < minimum):
+            word = "greater than" if strictly else "at least"
+            raise argparse.ArgumentTypeError(f"{name} must be {word} {minimum:g}, got {value:g}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .core.config import ARCHITECTURES, ENCODINGS, MAX_EPOCHS, MAX_HIDDEN, MAX_LAYERS, OPTIMIZERS, SINE_MODES
+
+    parser = _Parser(prog="rnn-studio", description="Watch recurrent neural networks learn. "
+                     "With no command, opens the studio window.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train a model without a window")
+    train.add_argument("--task", choices=("text", "sine"), default="text")
+    train.add_argument("--sentences", help="training sentences separated by '|' (default: the seed tutorial's three)")
+    train.add_argument("--text-file", help="train on a whole UTF-8 text file (windows + truncated BPTT)")
+    train.add_argument("--window", type=_positive_int("--window"), help="characters per window for --text-file (default 64)")
+    train.add_argument("--batch-size", type=_positive_int("--batch-size"), help="parallel streams for --text-file (default 32)")
+    train.add_argument("--sine-mode", choices=SINE_MODES, default="next-value")
+    train.add_argument("--arch", choices=ARCHITECTURES)
+    train.add_argument("--layers", type=_positive_int("--layers"), help=f"recurrent layers (1-{MAX_LAYERS})")
+    train.add_argument("--hidden", type=_positive_int("--hidden"), help=f"hidden units per layer (1-{MAX_HIDDEN})")
+    train.add_argument("--encoding", choices=ENCODINGS)
+    train.add_argument("--dropout", type=_number("--dropout", 0.0), help="dropout between layers and before the read-out (0-0.9)")
+    train.add_argument("--epochs", type=_count("--epochs"), help=f"passes over the data (0-{MAX_EPOCHS})")
+    train.add_argument("--lr", type=_number("--lr", 0.0, strictly=True), help="learning rate (> 0, at most 100)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--clip", type=_number("--clip", 0.0), help="clip the gradient norm to this (0 = off)")
+    train.add_argument("--xavier", action="store_true", help="Xavier initialisation (seed 002)")
+    train.add_argument("--plateau", action="store_true", help="halve the learning rate when the loss stops falling")
+    train.add_argument("--seed", type=_count("--seed"), default=None)
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--save", help="write a checkpoint here when training ends")
+    train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
+
+    comp = sub.add_parser("complete", help="complete a prompt with a trained checkpoint")
+    comp.add_argument("--checkpoint", required=True)
+    comp.add_argument("--prompt", required=True)
+    comp.add_argument("--length", type=_positive_int("--length"), default=15,
+                      help="total length including the prompt (default 15, as in the seed)")
+    comp.add_argument("--temperature", type=_number("--temperature", 0.0), default=0.0,
+                      help="0 = greedy (default); higher = more surprising")
+    comp.add_argument("--seed", type=_count("--seed"), default=0)
+    comp.add_argument("--device", default="cpu")
+    return parser
+
+
+def config_from_args(args):
+    from .core.config import defaults_for, validate
+    from .core.errors import DataError
+
+    cfg = defaults_for(args.task, args.sine_mode, args.arch)
+    if args.task == "text":
+        if args.text_file is not None and args.sentences is not None:
+            raise DataError("give either --sentences or --text-file, not both")
+        if args.text_file is not None:
+            if not args.text_file.strip():
+                raise DataError("--text-file is empty: give the path of a UTF-8 text file")
+            cfg.task.text_file = args.text_file
+        elif args.sentences is not None:
+            cfg.task.sentences = args.sentences.split("|")
+    m, tr, t = cfg.model, cfg.train, cfg.task
+    for attr, obj, value in (("layers", m, args.layers), ("hidden", m, args.hidden), ("encoding", m, args.encoding),
+                             ("dropout", m, args.dropout), ("epochs", tr, args.epochs), ("lr", tr, args.lr),
+                             ("optimizer", tr, args.optimizer), ("clip", tr, args.clip), ("seed", tr, args.seed),
+                             ("window", t, args.window), ("batch_size", t, args.batch_size)):
+        if value is not None:
+            setattr(obj, attr, value)
+    if args.xavier:
+        m.init = "xavier"
+    tr.plateau = bool(args.plateau)
+    tr.device = args.device
+    return validate(cfg)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.stream = total, stream
+        self.last_draw = 0.0
+        self.start = time.perf_counter()
+        self.enabled = stream.isatty() if hasattr(stream, "isatty") else False
+
+    def update(self, epoch: int, loss: float, steps: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (not force and now - self.last_draw < 0.1):
+            return
+        self.last_draw = now
+        rate = steps / max(now - self.start, 1e-9)
+        width = 30
+        filled = int(width * epoch / self.total) if self.total else width
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] epoch {epoch}/{self.total}  loss {loss:.4f}  {rate:,.0f} steps/s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def cmd_train(args) -> int:
+    from .core.checkpoints import save_checkpoint
+    from .core.training import Trainer
+
+    cfg = config_from_args(args)
+    if args.save:
+        folder = os.path.dirname(os.path.abspath(args.save))
+        if not os.path.isdir(folder):
+            from .core.errors import CheckpointError
+            raise CheckpointError(f"cannot save to {args.save}: the folder {folder} does not exist")
+    trainer = Trainer(cfg)
+    epochs = cfg.train.epochs
+    progress = None if args.json else _Progress(epochs)
+    out = sys.stdout
+    start = time.perf_counter()
+    epoch_start = start
+    grad_norms: list[float] = []
+    final_loss = None
+    skipped_in_a_row = 0
+    while trainer.epoch < epochs:
+        report = trainer.step()
+        if report.skipped:
+            skipped_in_a_row += 1
+            sys.stderr.write(f"rnn-studio: step {report.step}: {report.skipped}; update skipped "
+                             f"(try a lower --lr or --clip)\n")
+            if skipped_in_a_row >= 3:
+                sys.stderr.write("rnn-studio: error: training diverged: three updates in a row were non-finite; "
+                                 f"lower the learning rate (now {trainer.lr:g}) or set --clip\n")
+                return 1
+            continue
+        skipped_in_a_row = 0
+        if report.warning:
+            sys.stderr.write(f"rnn-studio: warning: {report.warning}\n")
+        grad_norms.append(report.grad_norm)
+        if report.epoch_done:
+            now = time.perf_counter()
+            final_loss = report.epoch_loss
+            if args.json:
+                row = {"epoch": report.epoch, "loss": report.epoch_loss,
+                       "grad_norm": float(sum(grad_norms) / len(grad_norms)), "ms": (now - epoch_start) * 1000.0}
+                out.write(json.dumps(row) + "\n")
+            else:
+                progress.update(report.epoch, report.epoch_loss, trainer.steps, force=report.epoch == epochs)
+            grad_norms = []
+            epoch_start = now
+    elapsed = time.perf_counter() - start
+    if progress:
+        progress.close()
+    if final_loss is None and epochs > 0:
+        final_loss = trainer.evaluate_loss()
+    if args.save:
+        save_checkpoint(trainer, args.save)
+    ms_per_epoch = elapsed * 1000.0 / epochs if epochs else 0.0
+    if args.json:
+        out.write(json.dumps({"event": "done", "epochs": trainer.epoch, "final_loss": final_loss,
+                              "ms_per_epoch": ms_per_epoch}) + "\n")
+    else:
+        what = "mean squared error" if cfg.task.kind == "sine" else "cross-entropy loss"
+        if epochs == 0:
+            out.write("0 epochs requested: nothing trained.\n")
+        else:
+            out.write(f"trained {cfg.model.arch} on {trainer.device} for {trainer.epoch} epochs "
+                      f"in {elapsed:.2f} s ({ms_per_epoch:.2f} ms/epoch); final {what} {final_loss:.4f}\n")
+        if args.save:
+            out.write(f"checkpoint saved to {args.save}\n")
+    out.flush()
+    return 0
+
+
+def cmd_complete(args) -> int:
+    from .core.checkpoints import load_trainer
+    from .core.errors import DataError
+    from .core.generation import complete
+
+    if args.prompt == "":
+        raise DataError("the prompt is empty: type at least one character to start from")
+    trainer = load_trainer(args.checkpoint, device=args.device)
+    result = complete(trainer.model, trainer.vocab, args.prompt, args.length, args.temperature, args.seed)
+    if result.unknown_chars:
+        shown = ", ".join(repr(c) for c in result.unknown_chars)
+        sys.stderr.write(f"rnn-studio: warning: the network never saw {shown}; treated as unknown\n")
+    sys.stdout.write(result.text + "\n")
+    return 0
+
+
+def open_studio() -> int:
+    from .gui.app import run_app
+
+    return run_app()
+
+
+def main(argv=None) -> int:
+    from .core.errors import StudioError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "complete":
+            return cmd_complete(args)
+        return open_studio()
+    except StudioError as exc:
+        sys.stderr.write(f"rnn-studio: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("\nrnn-studio: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

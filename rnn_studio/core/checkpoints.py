@@ -1,0 +1,132 @@
+"""One file per checkpoint: settings, vocabulary, weights, optimizer state.
+
+Loading uses ``torch.load(weights_only=True)``: only tensors and plain
+containers are rebuilt, so a file crafted to run code when unpickled is
+refused. Saving writes a temporary file in the same folder, flushes it to
+disk and renames it over the target, so an interrupted save leaves the old
+file whole.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+
+import torch
+
+from .config import RunConfig
+from .data import Vocabulary
+from .errors import CheckpointError, StudioError
+
+FORMAT = "rnn-studio-checkpoint"
+VERSION = 1
+
+
+def save_checkpoint(trainer, path: str) -> None:
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": trainer.cfg.to_dict(),
+        "vocab": list(trainer.vocab.chars) if trainer.vocab is not None else None,
+        "model": {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
+        "optimizer": trainer.optimizer.state_dict(),
+        "epoch": int(trainer.epoch),
+        "steps": int(trainer.steps),
+    }
+    atomic_torch_save(payload, path)
+
+
+def atomic_torch_save(payload, path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise CheckpointError(f"cannot save to {path}: the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".rnn-studio-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def read_checkpoint(path: str) -> dict:
+    """The checked contents of a checkpoint file, or CheckpointError."""
+    if not path:
+        raise CheckpointError("no checkpoint file given")
+    if not os.path.exists(path):
+        raise CheckpointError(f"checkpoint not found: {path}")
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path} is a folder, not a checkpoint")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        if "Weights only load failed" in text or "Unsupported global" in text or "unsupported" in text.lower():
+            raise CheckpointError(
+                f"{path} was refused: it asks to run code or build objects when loaded, which a checkpoint never needs"
+            ) from None
+        raise CheckpointError(f"{path} is not an RNN Studio checkpoint (or it is damaged)") from None
+    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError,
+            AttributeError, TypeError, UnicodeDecodeError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise CheckpointError(f"cannot read {path}: {exc.strerror}") from None
+        raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an RNN Studio checkpoint")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(f"{path} is a checkpoint of version {payload.get('version')!r}; this RNN Studio reads version {VERSION}")
+    for key in ("config", "model"):
+        if not isinstance(payload.get(key), dict):
+            raise CheckpointError(f"{path} is damaged: its '{key}' section is missing")
+    return payload
+
+
+def load_trainer(path: str, device: str | None = None):
+    """Rebuild the trainer (model, optimizer, vocabulary) saved in ``path``."""
+    from .training import Trainer
+
+    payload = read_checkpoint(path)
+    try:
+        cfg = RunConfig.from_dict(payload["config"])
+        vocab_chars = payload.get("vocab")
+        vocab = Vocabulary(vocab_chars) if vocab_chars is not None else None
+        if cfg.task.kind == "text" and cfg.task.text_file and not os.path.exists(cfg.task.text_file):
+            # the text it was trained on is gone; the weights still complete text
+            cfg.task.text_file = None
+            cfg.task.sentences = [("".join(vocab.chars) or "  ")]
+        if cfg.task.kind == "text" and not cfg.task.text_file:
+            cfg.task.sentences = cfg.task.sentences or ["  "]
+        trainer = Trainer(cfg, vocab=vocab, device=device)
+    except StudioError as exc:
+        raise CheckpointError(f"{path} holds settings this version cannot use: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path} is damaged: {exc}") from None
+    try:
+        trainer.model.load_state_dict(payload["model"])
+    except (RuntimeError, KeyError, TypeError) as exc:
+        raise CheckpointError(
+            f"{path} does not fit its own settings (architecture or vocabulary mismatch): {str(exc).splitlines()[0]}"
+        ) from None
+    if isinstance(payload.get("optimizer"), dict):
+        try:
+            trainer.optimizer.load_state_dict(payload["optimizer"])
+        except (ValueError, KeyError, TypeError, RuntimeError):
+            pass  # the weights are what matter for completion; a fresh optimizer is fine
+    trainer.epoch = int(payload.get("epoch", 0) or 0)
+    trainer.steps = int(payload.get("steps", 0) or 0)
+    return trainer

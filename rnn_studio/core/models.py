@@ -1,0 +1,219 @@
+"""The networks: torch.nn recurrent layers and the from-scratch Elman cell.
+
+``RecurrentNet`` = input encoding (one-hot, learned embedding, or the raw
+value for sine) -> recurrent layers -> dropout -> a linear read-out at every
+time step, as in seed 000's ``Model`` (nn.RNN + nn.Linear).
+
+``ElmanRNN`` follows seed 003: h_t = tanh(W_ih x_t + W_hh h_{t-1} (+ b)),
+built from explicit weight tensors and autograd, no nn.RNN inside. Its
+parameters carry nn.RNN's names and shapes so that nn.RNN's weights can be
+copied in (the tests use nn.RNN as the oracle).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+
+
+class ElmanRNN(nn.Module):
+    """A stack of Elman layers written out step by step (seed 003)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 dropout: float = 0.0, nonlinearity: str = "tanh"):
+        super().__init__()
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.dropout = bias, dropout
+        self.activation = torch.tanh if nonlinearity == "tanh" else torch.relu
+        for layer in range(num_layers):
+            in_size = input_size if layer == 0 else hidden_size
+            setattr(self, f"weight_ih_l{layer}", nn.Parameter(torch.empty(hidden_size, in_size)))
+            setattr(self, f"weight_hh_l{layer}", nn.Parameter(torch.empty(hidden_size, hidden_size)))
+            if bias:
+                setattr(self, f"bias_ih_l{layer}", nn.Parameter(torch.empty(hidden_size)))
+                setattr(self, f"bias_hh_l{layer}", nn.Parameter(torch.empty(hidden_size)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # nn.RNN's default: uniform(-1/sqrt(H), 1/sqrt(H))
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, x: torch.Tensor, hidden: torch.Tensor | None = None, keep_steps: bool = False):
+        """x: [B, T, I]. Returns (output [B, T, H], h_n [L, B, H]) and, with
+        ``keep_steps``, the top layer's h_t tensors (graph nodes whose .grad,
+        once retained, is the full dLoss/dh_t)."""
+        batch, steps, _ = x.shape
+        if hidden is None:
+            hidden = x.new_zeros(self.num_layers, batch, self.hidden_size)
+        layer_input = x
+        finals = []
+        top_steps: list[torch.Tensor] = []
+        for layer in range(self.num_layers):
+            w_ih = getattr(self, f"weight_ih_l{layer}")
+            w_hh = getattr(self, f"weight_hh_l{layer}")
+            # The input projection of every step at once; the recurrence must loop.
+            projected = layer_input @ w_ih.t()
+            if self.bias:
+                projected = projected + getattr(self, f"bias_ih_l{layer}") + getattr(self, f"bias_hh_l{layer}")
+            h = hidden[layer]
+            outputs = []
+            for t in range(steps):
+                h = self.activation(projected[:, t] + h @ w_hh.t())
+                outputs.append(h)
+            finals.append(h)
+            layer_input = torch.stack(outputs, dim=1)
+            if layer == self.num_layers - 1:
+                top_steps = outputs
+            elif self.dropout and self.training:
+                layer_input = nn.functional.dropout(layer_input, self.dropout, True)
+        h_n = torch.stack(finals, dim=0)
+        if keep_steps:
+            return layer_input, h_n, top_steps
+        return layer_input, h_n
+
+
+class RecurrentNet(nn.Module):
+    """Encoding -> recurrent layers -> read-out at every time step."""
+
+    def __init__(self, cfg: ModelConfig, input_size: int, output_size: int, task_kind: str = "text"):
+        super().__init__()
+        self.cfg = cfg
+        self.arch = cfg.arch
+        self.task_kind = task_kind
+        self.vocab_size = input_size if task_kind == "text" else None
+        self.hidden_size, self.num_layers = cfg.hidden, cfg.layers
+        self.directions = 2 if cfg.bidirectional else 1
+        if task_kind == "text" and cfg.encoding == "embedding":
+            self.embedding = nn.Embedding(input_size, cfg.embedding_dim)
+            rnn_input = cfg.embedding_dim
+        else:
+            self.embedding = None
+            rnn_input = input_size
+        dropout = cfg.dropout if cfg.layers > 1 else 0.0
+        common = dict(num_layers=cfg.layers, bias=cfg.bias, batch_first=True, dropout=dropout,
+                      bidirectional=cfg.bidirectional)
+        if cfg.arch == "rnn":
+            self.rnn = nn.RNN(rnn_input, cfg.hidden, nonlinearity="tanh", **common)
+        elif cfg.arch == "rnn-relu":
+            self.rnn = nn.RNN(rnn_input, cfg.hidden, nonlinearity="relu", **common)
+        elif cfg.arch == "lstm":
+            self.rnn = nn.LSTM(rnn_input, cfg.hidden, **common)
+        elif cfg.arch == "gru":
+            self.rnn = nn.GRU(rnn_input, cfg.hidden, **common)
+        elif cfg.arch == "elman":
+            self.rnn = ElmanRNN(rnn_input, cfg.hidden, cfg.layers, bias=cfg.bias, dropout=dropout)
+        else:  # validate() catches this first; keep the message plain anyway
+            raise ValueError(f"unknown architecture '{cfg.arch}'")
+        self.drop = nn.Dropout(cfg.dropout) if cfg.dropout else nn.Identity()
+        self.fc = nn.Linear(cfg.hidden * self.directions, output_size, bias=cfg.bias)
+        self._initialise(cfg.init)
+
+    def _initialise(self, scheme: str) -> None:
+        if scheme == "xavier":
+            # seed 002's best practice: Xavier weights, zero biases
+            for name, p in self.named_parameters():
+                if "weight" in name and p.dim() >= 2:
+                    nn.init.xavier_uniform_(p)
+                elif "bias" in name:
+                    nn.init.zeros_(p)
+        elif scheme == "seed003":
+            # seed 003: w1 ~ normal(0, 0.4) for input and context, w2 ~ normal(0, 0.3)
+            for name, p in self.rnn.named_parameters():
+                nn.init.normal_(p, 0.0, 0.4) if "weight" in name else nn.init.zeros_(p)
+            nn.init.normal_(self.fc.weight, 0.0, 0.3)
+            if self.fc.bias is not None:
+                nn.init.zeros_(self.fc.bias)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        if self.task_kind != "text":
+            return x
+        if self.embedding is not None:
+            return self.embedding(x)
+        return nn.functional.one_hot(x, self.vocab_size).to(self.fc.weight.dtype)
+
+    def init_hidden(self, batch_size: int, device=None):
+        """Zeros; a (h, c) pair for LSTM. One call hides the difference (pytorch/examples)."""
+        device = device or self.fc.weight.device
+        shape = (self.num_layers * self.directions, batch_size, self.hidden_size)
+        h = torch.zeros(shape, device=device, dtype=self.fc.weight.dtype)
+        return (h, h.clone()) if self.arch == "lstm" else h
+
+    def forward(self, x: torch.Tensor, hidden=None, return_states: bool = False):
+        """x: indices [B, T] (text) or values [B, T, 1] (sine).
+
+        Returns (output [B, T, O], hidden) and, with ``return_states``, the
+        hidden state of every time step [B, T, H*directions] (top layer)."""
+        states, hidden = self.rnn(self.encode(x), hidden)
+        out = self.fc(self.drop(states))
+        if return_states:
+            return out, hidden, states
+        return out, hidden
+
+    def forward_traced(self, x: torch.Tensor, hidden=None):
+        """Same result as forward, but the top layer's h_t of every step is a
+        graph node: returns (output, hidden, grads_fn) where ``grads_fn()``
+        after backward gives dLoss/dh_t per step as a [T] tensor of norms.
+        Torch's fused layers hide h_t, so they are stepped one time step at a
+        time here; this costs more, which is why the trainer samples it."""
+        enc = self.encode(x)
+        if self.directions != 1:
+            out, hidden = self.forward(x, hidden)
+            return out, hidden, None
+        if isinstance(self.rnn, ElmanRNN):
+            states, hidden, steps = self.rnn(enc, hidden, keep_steps=True)
+            for h in steps:
+                h.retain_grad()
+            out = self.fc(self.drop(states))
+
+            def grads_fn():
+                return torch.stack([_norm(h.grad) for h in steps])
+
+            return out, hidden, grads_fn
+        outs, tops = [], []
+        for t in range(enc.shape[1]):
+            o_t, hidden = self.rnn(enc[:, t : t + 1], hidden)
+            h_all = hidden[0] if isinstance(hidden, tuple) else hidden
+            o_t.retain_grad()
+            h_all.retain_grad()
+            outs.append(o_t)
+            tops.append(h_all)
+        states = torch.cat(outs, dim=1)
+        out = self.fc(self.drop(states))
+        last = len(tops) - 1
+
+        def grads_fn():
+            # h_t reaches the loss by two routes: the read-out at t (o_t) and
+            # the recurrence into t+1 (the returned hidden); add both. The last
+            # step's hidden feeds nothing when the caller detaches it.
+            norms = []
+            for t, (o_t, h_all) in enumerate(zip(outs, tops)):
+                g = o_t.grad[:, 0] if o_t.grad is not None else torch.zeros_like(h_all[-1])
+                if h_all.grad is not None and t != last:
+                    g = g + h_all.grad[-1]
+                norms.append(_norm(g))
+            return torch.stack(norms)
+
+        return out, hidden, grads_fn
+
+
+def _norm(g: torch.Tensor | None) -> torch.Tensor:
+    if g is None:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(g.detach())
+
+
+def build_model(cfg: ModelConfig, task) -> RecurrentNet:
+    if task.kind == "text":
+        size = len(task.vocab)
+        return RecurrentNet(cfg, size, size, "text")
+    return RecurrentNet(cfg, 1, 1, "sine")
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,307 @@
+"""The trainer: one optimizer step at a time, every step measured.
+
+Knows nothing about Qt (minGPT's Trainer/callback split): the CLI loops over
+``step()``; the studio's worker does the same in a QThread and can pause, stop,
+step once or change the learning rate between any two steps.
+
+Each step reports the loss, the total gradient norm before clipping, the norm
+of each parameter's gradient, and (every ``time_grad_every`` steps, since it
+needs an unrolled pass) the norm of dLoss/dh_t for every time step t: how far
+back the gradient reaches. A non-finite loss or gradient is caught before the
+update, which is then skipped, so the weights stay at the last good state.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import RunConfig, validate
+from .data import Vocabulary, build_task
+from .devices import resolve_device
+from .models import RecurrentNet, build_model, parameter_count
+
+
+@dataclass
+class StepReport:
+    step: int  # optimizer steps taken so far in this run (1 for the first)
+    epoch: int  # epochs completed after this step
+    epoch_done: bool
+    loss: float  # cross-entropy for text, mean squared error for sine
+    grad_norm: float  # total gradient norm before clipping
+    lr: float
+    ms: float  # wall time of this step
+    param_grad_norms: dict[str, float] = field(default_factory=dict)
+    time_grad_norms: list[float] | None = None  # ||dLoss/dh_t|| for t = 0..T-1
+    epoch_loss: float | None = None  # mean loss over the epoch, when epoch_done
+    skipped: str | None = None  # why the update was not applied
+    warning: str | None = None
+
+
+class Trainer:
+    """Owns the task, model and optimizer of one run."""
+
+    def __init__(self, cfg: RunConfig, vocab: Vocabulary | None = None, device: str | torch.device | None = None):
+        self.cfg = validate(cfg.copy())
+        self.device = torch.device(device) if isinstance(device, torch.device) else resolve_device(device or self.cfg.train.device)
+        seed = self.cfg.train.seed
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        self.task = build_task(self.cfg.task, seed=seed, vocab=vocab).to(self.device)
+        self.vocab: Vocabulary | None = self.task.vocab
+        self.model: RecurrentNet = build_model(self.cfg.model, self.task).to(self.device)
+        self.params = [p for p in self.model.parameters()]
+        self.param_names = [n for n, _ in self.model.named_parameters()]
+        tr = self.cfg.train
+        if tr.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(self.params, lr=tr.lr)
+        else:
+            self.optimizer = torch.optim.Adam(self.params, lr=tr.lr)
+        self.scheduler = (
+            torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, mode="min", factor=0.5, patience=5)
+            if tr.plateau else None
+        )
+        self.steps = 0
+        self.epoch = 0
+        self.first_epoch_loss: float | None = None
+        self._warned_climb = False
+        self._epoch_losses: list[float] = []
+        self._batches = None
+        self._hidden = None
+
+    # -- settings that may change between steps ---------------------------------
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def set_lr(self, lr: float) -> None:
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning rate must be a positive finite number, got {lr!r}")
+        for group in self.optimizer.param_groups:
+            group["lr"] = float(lr)
+        self.cfg.train.lr = float(lr)
+
+    def set_clip(self, clip: float) -> None:
+        self.cfg.train.clip = max(0.0, float(clip))
+
+    @property
+    def parameter_count(self) -> int:
+        return parameter_count(self.model)
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch >= self.cfg.train.epochs
+
+    # -- one step ----------------------------------------------------------------
+    def _loss(self, out: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.task.kind == "text":
+            return nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
+        return nn.functional.mse_loss(out[:, -1, 0], targets)
+
+    def _grad_norms(self, loss: torch.Tensor):
+        """(loss, total norm, per-parameter norms) with a single device sync."""
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        per_param = torch.stack(torch._foreach_norm(grads))
+        total = torch.linalg.vector_norm(per_param)
+        values = torch.cat([loss.detach().reshape(1).float(), total.reshape(1), per_param]).tolist()
+        return values[0], values[1], values[2:], total
+
+    def _apply(self, loss_value: float, total_value: float, total: torch.Tensor) -> str | None:
+        """Clip and update unless something is non-finite; return why not."""
+        if not math.isfinite(loss_value):
+            what = "NaN" if math.isnan(loss_value) else "infinite"
+            return f"loss became {what}"
+        if not math.isfinite(total_value):
+            what = "NaN" if math.isnan(total_value) else "infinite"
+            return f"the gradient became {what}"
+        clip = self.cfg.train.clip
+        if clip > 0:
+            nn.utils.clip_grads_with_norm_(self.params, clip, total)
+        self.optimizer.step()
+        return None
+
+    def _next_batch(self):
+        """(batch, reset hidden?, last batch of the epoch?)"""
+        if self._batches is None:
+            self._batches = iter(self.task.batches())
+            self._position = 0
+        batch, reset = next(self._batches)
+        self._position += 1
+        last = self._position >= self.task.steps_per_epoch
+        if last:
+            self._batches = None
+        return batch, reset, last
+
+    def step(self) -> StepReport:
+        """Take one optimizer step (one epoch for the sentence and sine tasks)."""
+        if self.task.kind == "sine" and self.task.mode == "sequence":
+            return self._step_sequence()
+        start = time.perf_counter()
+        batch, reset, epoch_done = self._next_batch()
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        hidden = None if reset else self._hidden
+        every = self.cfg.train.time_grad_every
+        traced = every <= 1 or self.steps % every == 0
+        grads_fn = None
+        if traced:
+            out, hidden, grads_fn = self.model.forward_traced(batch.inputs, hidden)
+        else:
+            out, hidden = self.model(batch.inputs, hidden)
+        loss = self._loss(out, batch.targets)
+        loss.backward()
+        loss_value, total_value, per_param, total = self._grad_norms(loss)
+        skipped = self._apply(loss_value, total_value, total)
+        time_norms = grads_fn().tolist() if grads_fn is not None else None
+        # carry the state to the next window (truncated BPTT); detached
+        self._hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        self.steps += 1
+        return self._report(start, loss_value, total_value, per_param, time_norms, skipped, epoch_done)
+
+    def _step_sequence(self) -> StepReport:
+        """Seed 003: one epoch over the sequence, an update after every time
+        step, the context detached between steps. The loss of each update is
+        seed 003's (pred - target)^2 / 2; the reported loss is the MSE."""
+        start = time.perf_counter()
+        self.model.train()
+        x, y = self.task.batch.inputs, self.task.batch.targets
+        hidden = None
+        sq_errors, norms, time_norms = [], [], []
+        per_param_sum = np.zeros(len(self.params))
+        skipped = None
+        for t in range(x.shape[1]):
+            self.optimizer.zero_grad(set_to_none=True)
+            out, hidden, states = self.model(x[:, t : t + 1], hidden, return_states=True)
+            states.retain_grad()
+            diff = out[:, 0] - y[:, t]
+            loss = diff.pow(2).sum() / 2
+            loss.backward()
+            loss_value, total_value, per_param, total = self._grad_norms(loss)
+            skipped = self._apply(loss_value, total_value, total)
+            if skipped:
+                break
+            sq_errors.append(2 * loss_value)
+            norms.append(total_value)
+            per_param_sum += per_param
+            time_norms.append(float(torch.linalg.vector_norm(states.grad)) if states.grad is not None else 0.0)
+            hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        self.steps += 1
+        count = max(1, len(norms))
+        loss_value = float(np.mean(sq_errors)) if sq_errors and not skipped else (float("nan") if skipped else 0.0)
+        total_value = float(np.mean(norms)) if norms and not skipped else (float("nan") if skipped else 0.0)
+        return self._report(start, loss_value, total_value, list(per_param_sum / count), time_norms or None,
+                            skipped, True)
+
+    def _report(self, start, loss_value, total_value, per_param, time_norms, skipped, epoch_done) -> StepReport:
+        warning = None
+        epoch_loss = None
+        if skipped is None:
+            self._epoch_losses.append(loss_value)
+        if epoch_done:
+            if self._epoch_losses:
+                epoch_loss = float(np.mean(self._epoch_losses))
+            self._epoch_losses = []
+            if skipped is None:
+                self.epoch += 1
+            if epoch_loss is not None:
+                if self.first_epoch_loss is None:
+                    self.first_epoch_loss = epoch_loss
+                elif (not self._warned_climb and self.first_epoch_loss > 0
+                      and epoch_loss > 3 * self.first_epoch_loss):
+                    self._warned_climb = True
+                    warning = (f"loss has climbed past 3x its starting value ({self.first_epoch_loss:.3g} -> "
+                               f"{epoch_loss:.3g}): the learning rate ({self.lr:g}) is probably too high")
+                if self.scheduler is not None and skipped is None:
+                    self.scheduler.step(epoch_loss)
+        if skipped:
+            # the epoch did not complete; start it again on the next step
+            self._batches = None
+        return StepReport(
+            step=self.steps,
+            epoch=self.epoch,
+            epoch_done=epoch_done and skipped is None,
+            loss=loss_value,
+            grad_norm=total_value,
+            lr=self.lr,
+            ms=(time.perf_counter() - start) * 1000.0,
+            param_grad_norms=dict(zip(self.param_names, per_param)),
+            time_grad_norms=time_norms,
+            epoch_loss=epoch_loss if skipped is None else None,
+            skipped=skipped,
+            warning=warning,
+        )
+
+    def run_epoch(self) -> list[StepReport]:
+        """Steps until one epoch has completed (or a step was skipped)."""
+        reports = []
+        while True:
+            report = self.step()
+            reports.append(report)
+            if report.epoch_done or report.skipped:
+                return reports
+
+    # -- looking at the network ----------------------------------------------------
+    @torch.no_grad()
+    def predictions(self) -> dict:
+        """What the views show: the greedy reading of each training sentence,
+        or the predicted sine wave. Runs in eval mode and restores train mode."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            if self.task.kind == "text":
+                if self.task.mode != "sentences":
+                    return {"kind": "corpus"}
+                out, _ = self.model(self.task.batch.inputs)
+                guess = out.argmax(-1).cpu().tolist()
+                targets = self.task.batch.targets.cpu().tolist()
+                return {
+                    "kind": "text",
+                    "sentences": [
+                        {"input": s, "target": self.vocab.decode(t), "predicted": self.vocab.decode(g)}
+                        for s, t, g in zip(self.task.padded, targets, guess)
+                    ],
+                }
+            x, y = self.task.batch.inputs, self.task.batch.targets
+            if self.task.mode == "sequence":
+                out, _ = self.model(x)
+                return {"kind": "sine", "mode": "sequence", "input": x[0, :, 0].cpu().numpy(),
+                        "target": y[0, :, 0].cpu().numpy(), "predicted": out[0, :, 0].cpu().numpy()}
+            # next-value: show a handful of windows, each with its predicted next point
+            n = min(len(x), 1)
+            out, _ = self.model(x[:n])
+            return {"kind": "sine", "mode": "next-value", "input": x[0, :, 0].cpu().numpy(),
+                    "target": float(y[0]), "predicted": float(out[0, -1, 0]),
+                    "rollout": self._rollout(x[0:1], steps=x.shape[1])}
+        finally:
+            self.model.train(was_training)
+
+    def _rollout(self, window: torch.Tensor, steps: int):
+        """Next-value model run on its own predictions: the wave it 'imagines'."""
+        values = []
+        cur = window.clone()
+        for _ in range(steps):
+            out, _ = self.model(cur)
+            nxt = out[:, -1:, :]
+            values.append(float(nxt.reshape(-1)[0]))
+            cur = torch.cat([cur[:, 1:], nxt], dim=1)
+        return np.asarray(values, dtype=np.float32)
+
+    def evaluate_loss(self) -> float:
+        """Loss on the whole task without updating (sentence and sine tasks)."""
+        with torch.no_grad():
+            was = self.model.training
+            self.model.eval()
+            try:
+                if self.task.kind == "sine" and self.task.mode == "sequence":
+                    out, _ = self.model(self.task.batch.inputs)
+                    return float(nn.functional.mse_loss(out, self.task.batch.targets))
+                batch, _ = next(iter(self.task.batches()))
+                out, _ = self.model(batch.inputs)
+                return float(self._loss(out, batch.targets))
+            finally:
+                self.model.train(was)
