@@ -1,0 +1,12 @@
+"""Shared test setup: Qt runs offscreen; settings go to a throwaway folder."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("RNN_STUDIO_SETTINGS_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / f"rnn-studio-test-settings-{os.getpid()}"))
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
