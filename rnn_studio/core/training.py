@@ -25,6 +25,7 @@ from .config import RunConfig, validate
 from .data import Vocabulary, build_task
 from .devices import resolve_device
 from .models import RecurrentNet, build_model, parameter_count
+from .resources import check_fits
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Trainer:
         np.random.seed(seed)
         self.task = build_task(self.cfg.task, seed=seed, vocab=vocab).to(self.device)
         self.vocab: Vocabulary | None = self.task.vocab
+        size = len(self.vocab) if self.vocab is not None else 1
+        check_fits(self.cfg.model, size, size, text=self.task.kind == "text")
         self.model: RecurrentNet = build_model(self.cfg.model, self.task).to(self.device)
         self.params = [p for p in self.model.parameters()]
         self.param_names = [n for n, _ in self.model.named_parameters()]

@@ -1,0 +1,58 @@
+"""How big a model this machine can hold, checked before any memory is taken.
+
+The hidden-size spin box goes up to config.MAX_HIDDEN, but 8 layers of a
+4096-unit LSTM need ~17 GB with Adam's state; on a smaller machine that would
+freeze the desktop while swapping. The estimate below is counted from the
+layer shapes, so it costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .config import ModelConfig
+from .errors import ConfigError
+
+GATES = {"rnn": 1, "rnn-relu": 1, "elman": 1, "gru": 3, "lstm": 4}
+
+
+def estimate_parameters(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True) -> int:
+    gates = GATES.get(cfg.arch, 1)
+    dirs = 2 if cfg.bidirectional else 1
+    first_in = cfg.embedding_dim if (text and cfg.encoding == "embedding") else input_size
+    total = input_size * cfg.embedding_dim if (text and cfg.encoding == "embedding") else 0
+    for layer in range(cfg.layers):
+        layer_in = first_in if layer == 0 else cfg.hidden * dirs
+        per_dir = gates * cfg.hidden * (layer_in + cfg.hidden) + (2 * gates * cfg.hidden if cfg.bias else 0)
+        total += per_dir * dirs
+    total += cfg.hidden * dirs * output_size + (output_size if cfg.bias else 0)
+    return total
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the OS says is available now (Linux), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True) -> int:
+    """Raise ConfigError if weights + gradients + Adam state would not fit in
+    half of the available memory; return the parameter count otherwise."""
+    params = estimate_parameters(cfg, input_size, output_size, text)
+    need = params * 4 * 4  # float32 weights, gradients, two Adam moments
+    available = available_memory_bytes()
+    if available is not None and need > available // 2:
+        raise ConfigError(
+            f"a {cfg.layers}-layer {cfg.arch} with hidden size {cfg.hidden} has {params:,} parameters and needs about "
+            f"{need / 2**30:.1f} GiB to train; this machine has {available / 2**30:.1f} GiB free: choose fewer layers or a smaller hidden size"
+        )
+    return params
