@@ -156,11 +156,18 @@ class RecurrentNet(nn.Module):
         return out, hidden
 
     def forward_traced(self, x: torch.Tensor, hidden=None):
-        """Same result as forward, but the top layer's h_t of every step is a
-        graph node: returns (output, hidden, grads_fn) where ``grads_fn()``
-        after backward gives dLoss/dh_t per step as a [T] tensor of norms.
-        Torch's fused layers hide h_t, so they are stepped one time step at a
-        time here; this costs more, which is why the trainer samples it."""
+        """Same result as forward, but the top layer's h_t of every step is
+        watched: returns (output, hidden, grads_fn) where ``grads_fn()`` after
+        backward gives ||dLoss/dh_t|| per step as a [T] tensor.
+
+        Torch's fused layers hide h_t. Where torch builds the layer from
+        per-step operations anyway (nn.RNN and nn.GRU on CPU) the fused call
+        is kept and a hook on each step's autograd node reads the gradient
+        that reaches h_t, at the cost of one norm per step. For nn.RNN
+        elsewhere (cuDNN) the gradient is rebuilt from the read-out's by the
+        recursion in ``_traced_by_recursion``. The rest (LSTM, which runs on
+        oneDNN on CPU, and GRU off CPU) are stepped one time step at a time,
+        which costs several times a plain step: the trainer samples it."""
         enc = self.encode(x)
         if self.directions != 1:
             out, hidden = self.forward(x, hidden)
@@ -175,6 +182,14 @@ class RecurrentNet(nn.Module):
                 return torch.stack([_norm(h.grad) for h in steps])
 
             return out, hidden, grads_fn
+        if isinstance(self.rnn, nn.RNN) or (isinstance(self.rnn, nn.GRU) and enc.device.type == "cpu"):
+            states, new_hidden = self.rnn(enc, hidden)
+            nodes = _step_nodes(states)
+            if nodes is not None:
+                return self._traced_by_hooks(states, new_hidden, nodes)
+            if isinstance(self.rnn, nn.RNN):
+                return self._traced_by_recursion(states, new_hidden)
+            # a GRU that torch did not build step by step: step it below
         outs, tops = [], []
         for t in range(enc.shape[1]):
             o_t, hidden = self.rnn(enc[:, t : t + 1], hidden)
@@ -200,6 +215,106 @@ class RecurrentNet(nn.Module):
             return torch.stack(norms)
 
         return out, hidden, grads_fn
+
+    def _traced_by_hooks(self, states: torch.Tensor, hidden, nodes):
+        """forward_traced's fast path: ``nodes[t]`` made the top layer's h_t.
+
+        The engine runs a node once, after adding up every gradient that
+        reaches its output: from the read-out at t, from step t+1, and from
+        the returned hidden state for the last step if the loss used it. A
+        pre-hook on the node therefore sees the whole dLoss/dh_t, exactly as
+        autograd computed it."""
+        norms: list[torch.Tensor | None] = [None] * len(nodes)
+        for t, (node, index) in enumerate(nodes):
+            node.register_prehook(_norm_hook(norms, t, index))
+        out = self.fc(self.drop(states))
+
+        def grads_fn():
+            zero = states.new_zeros(())
+            return torch.stack([zero if n is None else n for n in norms])
+
+        return out, hidden, grads_fn
+
+    def _traced_by_recursion(self, states: torch.Tensor, hidden):
+        """forward_traced for nn.RNN (tanh or ReLU) when torch ran it fused.
+
+        The top layer's h_{t+1} = f(a_{t+1}) with a_{t+1} = W_ih x_{t+1} +
+        W_hh h_t + b, and nothing above that layer but the read-out, so
+        dLoss/dh_t = d_t + (f'(a_{t+1}) * dLoss/dh_{t+1}) @ W_hh, where d_t is
+        the read-out's gradient at t (the gradient that reaches ``states``).
+        A hook on ``states`` runs that recursion during backward, while W_hh
+        still holds the weights the forward used. The figures are those of
+        stepping nn.RNN one time step at a time to float rounding; it costs
+        about as much as nn.RNN's own backward through time."""
+        out = self.fc(self.drop(states))
+        steps = states.shape[1]
+        w_hh = getattr(self.rnn, f"weight_hh_l{self.num_layers - 1}")
+        relu = self.rnn.nonlinearity == "relu"
+        # A detached view, not ``states``: a hook that refers to its own
+        # tensor is a reference cycle, and would keep each step's graph alive
+        # until the garbage collector runs.
+        h = states.detach()
+        result: list[torch.Tensor] = []
+
+        def hook(direct: torch.Tensor) -> None:
+            # ~2 torch calls per time step: on the seed's sizes each call costs
+            # about as much as its arithmetic, so the count is what matters
+            with torch.no_grad():
+                # f'(a) from the output: 1 - h^2 for tanh, [h > 0] for ReLU
+                slope = (h > 0).to(h.dtype) if relu else 1 - h * h
+                slopes, directs = slope.unbind(1), direct.unbind(1)
+                weight = w_hh.detach()
+                g = directs[-1]
+                grads = [g]
+                for t in range(steps - 2, -1, -1):
+                    g = torch.addmm(directs[t], g * slopes[t + 1], weight)
+                    grads.append(g)
+                grads.reverse()
+                result[:] = [torch.stack(torch._foreach_norm(grads))]
+
+        if states.requires_grad:
+            states.register_hook(hook)
+
+        def grads_fn():
+            return result[0] if result else torch.zeros(steps)
+
+        return out, hidden, grads_fn
+
+
+def _step_nodes(states: torch.Tensor):
+    """[(node, output index)] of the autograd nodes that made h_0..h_{T-1}
+    of the top layer, when torch built a batch-first layer from per-step
+    operations (its CPU kernels for nn.RNN and nn.GRU do: the output is
+    stack(h_t).transpose(0, 1)); None for any other graph (cuDNN, oneDNN)."""
+    node = states.grad_fn
+    if node is None or not type(node).__name__.startswith("TransposeBackward"):
+        return None
+    if {getattr(node, "_saved_dim0", None), getattr(node, "_saved_dim1", None)} != {0, 1}:
+        return None
+    node = node.next_functions[0][0]
+    if node is None or type(node).__name__ != "StackBackward0" or getattr(node, "_saved_dim", None) != 0:
+        return None
+    inputs = node.next_functions
+    if len(inputs) != states.shape[1] or len({id(fn) for fn, _ in inputs}) != len(inputs):
+        return None
+    # The last operation of each cell; anything else (a copy, a view) might
+    # not be where the recurrence takes h_t from, so the hooks could miss it.
+    if any(type(fn).__name__ not in _CELL_OUTPUT_NODES for fn, _ in inputs):
+        return None
+    return list(inputs)
+
+
+# tanh / relu of nn.RNN's cell, the final add of nn.GRU's (CPU kernels)
+_CELL_OUTPUT_NODES = frozenset({"TanhBackward0", "ReluBackward0", "AddBackward0"})
+
+
+def _norm_hook(norms: list, t: int, index: int):
+    def hook(grad_outputs):
+        grad = grad_outputs[index]
+        if grad is not None:
+            norms[t] = torch.linalg.vector_norm(grad.detach())
+
+    return hook
 
 
 def _norm(g: torch.Tensor | None) -> torch.Tensor:

@@ -1,0 +1,296 @@
+"""How much the measuring trainer costs against the seeds' plain loops.
+
+Prints figures and, for each comparison, the ratio measured in the same run:
+
+1. text (seed 000): ``Trainer.step()`` with every per-step metric on (loss,
+   total and per-parameter gradient norms, non-finite check, wall time, and
+   ||dLoss/dh_t|| of every time step every ``time_grad_every`` steps) against
+   seed 000's training loop, on the same model, data and seed. Also with the
+   per-time-step norms taken on every step.
+2. sine next-value (seed 002): the same comparison (1000 windows x 20 points,
+   hidden 32, Adam 0.001, MSE).
+3. the from-scratch Elman layer against nn.RNN, forward + backward, at the text
+   and the sine sizes.
+4. milliseconds per epoch of each architecture on the default text task.
+
+Both sides of a comparison run in the same process with the same torch thread
+count, alternately (which side goes first alternates too), each repeat from a
+freshly seeded model; the figures are medians over repeats and a ratio is the
+median of the per-repeat ratios, so slow spells on a shared machine hit both
+sides. Nothing here asserts a time.
+
+    python bench/bench_trainer.py            # a few minutes on 2 CPU cores
+    python bench/bench_trainer.py --quick    # well under a minute, noisier
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from rnn_studio.core.config import RunConfig, defaults_for  # noqa: E402
+from rnn_studio.core.models import ElmanRNN  # noqa: E402
+from rnn_studio.core.training import Trainer  # noqa: E402
+
+
+def median(values):
+    return statistics.median(values)
+
+
+class Clock:
+    """Wall time and this process's CPU time, read together.
+
+    Wall time is what a user waits; CPU time leaves out the moments when
+    other tenants of a shared machine had the core, so its ratios are steadier.
+    With one torch thread the two agree on a quiet machine."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def stop(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+# -- the two sides of a comparison ------------------------------------------------
+def fresh_trainer(cfg: RunConfig) -> Trainer:
+    """A Trainer seeded from cfg: the same initial weights and data every time."""
+    return Trainer(cfg, device="cpu")
+
+
+def time_trainer(cfg: RunConfig, epochs: int):
+    """Seconds for ``epochs`` Trainer steps (one step = one epoch on these
+    tasks) and the loss every 10th epoch, to check both sides did the same work."""
+    trainer = fresh_trainer(cfg)
+    clock = Clock()
+    reports = [trainer.step() for _ in range(epochs)]
+    seconds = clock.stop()
+    assert all(r.time_grad_norms is not None for r in reports[:: cfg.train.time_grad_every])
+    return seconds, [r.loss for r in reports[9::10]]
+
+
+def time_plain_text(cfg: RunConfig, epochs: int):
+    """Seed 000's loop on the Trainer's own model and data tensors."""
+    trainer = fresh_trainer(cfg)  # seeded: same weights and data as the trainer side
+    model = trainer.model
+    input_seq, target_seq = trainer.task.batch.inputs, trainer.task.batch.targets
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    printed = []
+    clock = Clock()
+    for epoch in range(1, epochs + 1):
+        optimizer.zero_grad()  # Clears existing gradients from previous epoch
+        output, hidden = model(input_seq)
+        # seed 000's model returns [B*T, V] already; ours returns [B, T, V]
+        loss = criterion(output.view(-1, output.shape[-1]), target_seq.view(-1).long())
+        loss.backward()
+        optimizer.step()
+        if epoch % 10 == 0:
+            printed.append(loss.item())  # the seed prints the loss every 10 epochs
+    return clock.stop(), printed
+
+
+def time_plain_sine(cfg: RunConfig, epochs: int):
+    """Seed 002's loop on the Trainer's own model and data tensors."""
+    trainer = fresh_trainer(cfg)
+    model = trainer.model
+    X_train, y_train = trainer.task.batch.inputs, trainer.task.batch.targets  # noqa: N806 (the seed's names)
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    losses = []
+    clock = Clock()
+    for _epoch in range(epochs):
+        model.train()
+        optimizer.zero_grad()
+        outputs, _ = model(X_train)
+        # seed 002's model reads out the last step only; ours reads out every step
+        loss = criterion(outputs[:, -1, 0], y_train)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())  # the seed keeps every epoch's loss
+    return clock.stop(), losses[9::10]
+
+
+def compare(name: str, sides: dict, epochs: int, repeats: int) -> dict:
+    """Run every side ``repeats`` times, rotating the order each repeat.
+
+    sides: label -> callable(epochs) -> (seconds, losses). The first side is
+    the reference for the ratios."""
+    labels = list(sides)
+    rates = {label: [] for label in labels}
+    losses = {}
+    for label in labels:  # warm-up: first-call costs, allocator, caches
+        sides[label](min(epochs, 20))
+    for r in range(repeats):
+        order = labels[r % len(labels) :] + labels[: r % len(labels)]
+        for label in order:
+            seconds, loss = sides[label](epochs)
+            rates[label].append(epochs / seconds)
+            losses[label] = loss
+    reference = labels[0]
+    result = {"name": name, "epochs": epochs, "repeats": repeats, "sides": {}}
+    for label in labels:
+        ratios = [a / b for a, b in zip(rates[label], rates[reference], strict=True)]
+        diff = max(abs(a - b) for a, b in zip(losses[label], losses[reference], strict=True)) if losses[label] else 0.0
+        result["sides"][label] = {
+            "steps_per_s": median(rates[label]),
+            "ms_per_step": 1000.0 / median(rates[label]),
+            "ratio": median(ratios),
+            "ratio_range": (min(ratios), max(ratios)),
+            "loss_diff": diff,
+            "final_loss": losses[label][-1] if losses[label] else float("nan"),
+        }
+    return result
+
+
+def print_comparison(result: dict) -> None:
+    print(f"\n### {result['name']}  ({result['epochs']} epochs x {result['repeats']} repeats, medians)\n")
+    print("| side | steps/s | ms/step | ratio to plain (min-max) | loss at the last epoch | max loss diff vs plain |")
+    print("| --- | ---: | ---: | --- | ---: | ---: |")
+    for label, s in result["sides"].items():
+        low, high = s["ratio_range"]
+        print(
+            f"| {label} | {s['steps_per_s']:.0f} | {s['ms_per_step']:.3f} | **{s['ratio']:.3f}** "
+            f"({low:.2f}-{high:.2f}) | {s['final_loss']:.4f} | {s['loss_diff']:.1e} |"
+        )
+
+
+# -- 1 and 2: trainer against the seeds' loops --------------------------------------
+def with_every(cfg: RunConfig, every: int | None) -> RunConfig:
+    cfg = cfg.copy()
+    cfg.train.device = "cpu"
+    cfg.train.epochs = 10**6  # the benchmark decides how many steps
+    if every is not None:
+        cfg.train.time_grad_every = every
+    return cfg
+
+
+def bench_task(name: str, cfg: RunConfig, plain, epochs: int, repeats: int) -> dict:
+    default_every = cfg.train.time_grad_every
+    sides = {
+        "plain loop (seed)": lambda n: plain(with_every(cfg, None), n),
+        f"Trainer, dLoss/dh_t every {default_every} steps (default)": lambda n: time_trainer(with_every(cfg, None), n),
+        "Trainer, dLoss/dh_t every step": lambda n: time_trainer(with_every(cfg, 1), n),
+    }
+    result = compare(name, sides, epochs, repeats)
+    print_comparison(result)
+    return result
+
+
+# -- 3: Elman from scratch against nn.RNN -------------------------------------------
+def bench_elman(label: str, batch: int, steps: int, inputs: int, hidden: int, iters: int, repeats: int) -> dict:
+    torch.manual_seed(0)
+    reference = nn.RNN(inputs, hidden, batch_first=True)
+    elman = ElmanRNN(inputs, hidden)
+    elman.load_state_dict(reference.state_dict())
+    x = torch.randn(batch, steps, inputs)
+
+    def timed(layer):
+        def run(n):
+            clock = Clock()
+            for _ in range(n):
+                layer.zero_grad(set_to_none=True)
+                out, _ = layer(x)
+                out.square().mean().backward()
+            return clock.stop(), []
+
+        return run
+
+    result = compare(label, {"nn.RNN": timed(reference), "ElmanRNN (from scratch)": timed(elman)}, iters, repeats)
+    s = result["sides"]
+    print(
+        f"| {label} | {batch} x {steps} x {inputs} -> {hidden} | {s['nn.RNN']['steps_per_s']:.0f} | "
+        f"{s['ElmanRNN (from scratch)']['steps_per_s']:.0f} | **{s['ElmanRNN (from scratch)']['ratio']:.2f}** |"
+    )
+    return result
+
+
+# -- 4: architectures on the default text task --------------------------------------
+def bench_archs(archs, epochs: int, repeats: int) -> None:
+    print(f"\n### Architectures on the default text task ({epochs} epochs x {repeats} repeats, medians)\n")
+    print(
+        "| arch | plain loop ms/epoch | Trainer ms/epoch (default sampling) | ratio | "
+        "Trainer ms/epoch (dLoss/dh_t every step) | ratio |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for arch in archs:
+        cfg = with_every(defaults_for("text", arch=arch), None)
+        every_step = with_every(cfg, 1)
+        result = compare(
+            arch,
+            {
+                "plain": lambda n, c=cfg: time_plain_text(c, n),
+                "trainer": lambda n, c=cfg: time_trainer(c, n),
+                "every step": lambda n, c=every_step: time_trainer(c, n),
+            },
+            epochs,
+            repeats,
+        )
+        s = result["sides"]
+        print(
+            f"| {arch} | {s['plain']['ms_per_step']:.3f} | {s['trainer']['ms_per_step']:.3f} | "
+            f"{s['trainer']['ratio']:.3f} | {s['every step']['ms_per_step']:.3f} | {s['every step']['ratio']:.3f} |"
+        )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats: well under a minute, noisier")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads for both sides (default 1)")
+    parser.add_argument(
+        "--only", default="text,sine,elman,archs", help="comma-separated subset of: text, sine, elman, archs"
+    )
+    args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    torch.set_num_threads(args.threads)
+    quick = args.quick
+    print(f"# RNN Studio core benchmark, {datetime.date.today().isoformat()}")
+    print(f"command: python bench/bench_trainer.py {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
+    print(
+        f"torch {torch.__version__}, python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs visible, torch.set_num_threads({args.threads}) for both sides"
+    )
+
+    if "text" in only:
+        bench_task(
+            "Text, seed 000 (3 sentences, RNN hidden 12, one-hot, Adam 0.01; 1 step = 1 epoch)",
+            defaults_for("text"),
+            time_plain_text,
+            epochs=100,
+            repeats=7 if quick else 31,
+        )
+    if "sine" in only:
+        bench_task(
+            "Sine next-value, seed 002 (1000 windows x 20 points, RNN hidden 32, Adam 0.001, MSE)",
+            defaults_for("sine", "next-value"),
+            time_plain_sine,
+            epochs=30 if quick else 100,
+            repeats=3 if quick else 15,
+        )
+    if "elman" in only:
+        print("\n### Elman layer from explicit tensors vs nn.RNN (forward + backward, medians)\n")
+        print("| sizes of | batch x steps x inputs -> hidden | nn.RNN steps/s | Elman steps/s | ratio Elman/nn.RNN |")
+        print("| --- | --- | ---: | ---: | ---: |")
+        n = 1 if quick else 3
+        text = fresh_trainer(with_every(defaults_for("text"), None)).task
+        bench_elman("text (seed 000)", len(text.sentences), text.seq_len, len(text.vocab), 12, 100 * n, 3 * n + 2)
+        bench_elman("sine next-value (seed 002)", 1000, 20, 1, 32, 20 * n, 3 * n + 2)
+        bench_elman("sine sequence (seed 003)", 1, 20, 1, 6, 100 * n, 3 * n + 2)
+    if "archs" in only:
+        bench_archs(("rnn", "rnn-relu", "lstm", "gru", "elman"), epochs=100, repeats=3 if quick else 9)
+
+
+if __name__ == "__main__":
+    main()

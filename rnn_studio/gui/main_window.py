@@ -1,0 +1,944 @@
+"""The studio window: layout and wiring, nothing else.
+
+Panels (rnn_studio/gui/panels/) hold the widgets; the worker
+(rnn_studio/gui/worker.py) runs the core Trainer in a QThread. This module
+builds a RunConfig from the panels, starts/pauses/steps/stops runs, routes the
+worker's batched signals to the views and redraws them on a timer only when
+something changed, and keeps what the user typed in QSettings.
+
+Run states: ``idle`` (no run), ``running``, ``paused`` (a run exists: the
+settings that define it are locked), ``finished``, ``stopped``, ``failed``
+(the run ended; its network still answers prompts; Train starts a new one).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.config import MAX_SENTENCES_CHARS, RunConfig, defaults_for, validate
+from ..core.data import clean_sentences
+from ..core.devices import resolve_device
+from ..core.errors import StudioError
+from . import settings as store
+from .panels.common import GrowingBuffer, MessageBar, tooltip
+from .panels.data_panel import DataPanel
+from .panels.gradient_panel import GradientView
+from .panels.loss_plot import LossView
+from .panels.model_panel import ModelPanel, count_parameters
+from .panels.prompt_panel import PromptPanel
+from .panels.sine_plot import SineView
+from .panels.text_view import TextView
+from .panels.training_panel import FLAT_OUT, TrainingPanel
+from .worker import RunHandle, TrainingWorker
+
+REDRAW_INTERVAL_MS = 40  # plots redraw at most 25 times a second, and only when data changed
+AUTOSAVE_DELAY_MS = 600  # settings and sentences are saved this long after the last edit
+STOP_WAIT_MS = 1000
+IN_PROGRESS = ("running", "paused")
+
+
+def _format_elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class MainWindow(QMainWindow):
+    runStateChanged = Signal(str)  # idle, running, paused, finished, stopped, failed
+    workerPaused = Signal(str)  # the worker has paused: "request", "step" or "diverged"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("RNN Studio")
+        # projector-sized text: one point above the desktop default
+        font = self.font()
+        font.setPointSizeF(max(font.pointSizeF(), 10.0) + 1.0)
+        self.setFont(font)
+        self.setStyleSheet("QGroupBox { font-weight: bold; } QGroupBox * { font-weight: normal; }")
+        self.run_state = "idle"
+        self._announced_state = "idle"
+        self.closed_cleanly: bool | None = None  # set on close: did every thread end within the deadline?
+        self._run_id = 0
+        self._handle: RunHandle | None = None  # the current run (its thread may have ended)
+        self._serve_handle: RunHandle | None = None  # answers prompts once the run's thread has ended
+        self._retired: list[RunHandle] = []  # threads of earlier runs, until they have finished
+        self._run_info: dict = {}
+        self._progress: dict | None = None
+        self._progress_dirty = False
+        self._completion_id = 0
+        self._settings_note_shown = False
+        self._restoring = False
+        self._shown_task = ""
+        self.lr_history = GrowingBuffer(2)  # (step, learning rate) as the trainer reported them
+        self.last_metrics: dict | None = None
+
+        self._build_ui()
+        self._connect()
+        self._settings = store.open_settings()
+        self._restore_settings()
+        self._update_controls()
+        self._update_parameter_count()
+
+    # ------------------------------------------------------------------ layout
+    def _build_ui(self) -> None:
+        central = QWidget(self)
+        central.setObjectName("central")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(8, 8, 8, 4)
+        outer.setSpacing(6)
+
+        outer.addWidget(self._build_toolbar(central))
+        self.messageBar = MessageBar(central)
+        outer.addWidget(self.messageBar)
+
+        self.mainSplitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.mainSplitter.setObjectName("mainSplitter")
+        self.mainSplitter.setChildrenCollapsible(False)
+        outer.addWidget(self.mainSplitter, 1)
+
+        # left: the settings
+        scroll = QScrollArea(self.mainSplitter)
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        settings_widget = QWidget(scroll)
+        settings_layout = QVBoxLayout(settings_widget)
+        settings_layout.setContentsMargins(0, 0, 6, 0)
+        self.dataPanel = DataPanel(settings_widget)
+        self.modelPanel = ModelPanel(settings_widget)
+        self.trainingPanel = TrainingPanel(settings_widget)
+        settings_layout.addWidget(self.dataPanel, 1)
+        settings_layout.addWidget(self.modelPanel)
+        settings_layout.addWidget(self.trainingPanel)
+        scroll.setWidget(settings_widget)
+        scroll.setMinimumWidth(330)
+        self.mainSplitter.addWidget(scroll)
+
+        # right: the views
+        views = QWidget(self.mainSplitter)
+        views_layout = QVBoxLayout(views)
+        views_layout.setContentsMargins(0, 0, 0, 0)
+        self.viewSplitter = QSplitter(Qt.Orientation.Vertical, views)
+        self.viewSplitter.setObjectName("viewSplitter")
+        self.viewSplitter.setChildrenCollapsible(False)
+        views_layout.addWidget(self.viewSplitter)
+        top = QSplitter(Qt.Orientation.Horizontal, self.viewSplitter)
+        top.setObjectName("plotSplitter")
+        top.setChildrenCollapsible(False)
+        self.plotSplitter = top
+        self.lossView = LossView(top)
+        top.addWidget(self.lossView.plot)
+        self.gradientView = GradientView(top)
+        top.addWidget(self.gradientView)
+        self.viewSplitter.addWidget(top)
+        self.bottomStack = QStackedWidget(self.viewSplitter)
+        self.bottomStack.setObjectName("bottomStack")
+        text_page = QSplitter(Qt.Orientation.Horizontal, self.bottomStack)
+        text_page.setObjectName("textSplitter")
+        text_page.setChildrenCollapsible(False)
+        self.textSplitter = text_page
+        self.textView = TextView(text_page)
+        text_page.addWidget(self.textView)
+        self.promptPanel = PromptPanel(text_page)
+        text_page.addWidget(self.promptPanel)
+        text_page.setSizes([560, 460])
+        self.bottomStack.addWidget(text_page)
+        self.sineView = SineView(self.bottomStack)
+        self.bottomStack.addWidget(self.sineView.plot)
+        self.viewSplitter.addWidget(self.bottomStack)
+        self.viewSplitter.setStretchFactor(0, 3)
+        self.viewSplitter.setStretchFactor(1, 2)
+        self.mainSplitter.addWidget(views)
+        self.mainSplitter.setStretchFactor(0, 0)
+        self.mainSplitter.setStretchFactor(1, 1)
+        self.mainSplitter.setSizes([380, 1020])
+        self.plotSplitter.setSizes([470, 550])
+        self.viewSplitter.setSizes([470, 330])
+        self.setCentralWidget(central)
+
+        # the names tests and checks use, as attributes too
+        names = {
+            self.dataPanel: ("taskCombo", "presetCombo", "sentencesEdit", "sineModeCombo", "sineWindowsSpin",
+                             "sineLengthSpin", "sineNoiseSpin"),
+            self.modelPanel: ("archCombo", "layersSpin", "hiddenSpin", "encodingCombo", "dropoutSpin"),
+            self.trainingPanel: ("optimizerCombo", "lrSpin", "epochsSpin", "untilPausedCheck", "clipSpin",
+                                 "seedSpin", "paceSlider", "deviceCombo"),
+            self.promptPanel: ("promptEdit", "lengthSpin", "temperatureSlider", "completeButton",
+                               "completionView", "completionWarning"),
+        }
+        for panel, attributes in names.items():
+            for name in attributes:
+                setattr(self, name, getattr(panel, name))
+        self.lossPlot = self.lossView.plot
+        self.gradNormPlot = self.gradientView.plot
+        self.sinePlot = self.sineView.plot
+
+        # status bar: device, parameters, speed
+        status = self.statusBar()
+        self.deviceStatus = QLabel(status)
+        self.deviceStatus.setObjectName("deviceStatus")
+        self.parameterStatus = QLabel(status)
+        self.parameterStatus.setObjectName("parameterStatus")
+        self.speedStatus = QLabel(status)
+        self.speedStatus.setObjectName("speedStatus")
+        for label in (self.deviceStatus, self.parameterStatus, self.speedStatus):
+            label.setContentsMargins(8, 0, 8, 0)
+            status.addPermanentWidget(label)
+        self.runStateStatus = QLabel(status)
+        self.runStateStatus.setObjectName("runStateStatus")
+        status.addWidget(self.runStateStatus, 1)
+
+        self.resize(1400, 900)
+
+    def _build_toolbar(self, parent) -> QWidget:
+        bar = QWidget(parent)
+        bar.setObjectName("controlBar")
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        style = self.style()
+        specs = (
+            ("trainButton", "Train", QStyle.StandardPixmap.SP_MediaPlay, "Ctrl+Return",
+             "Start training a new network with the settings on the left."),
+            ("pauseButton", "Pause", QStyle.StandardPixmap.SP_MediaPause, "Space",
+             "Pause training, or resume where it paused; you can change the learning rate meanwhile."),
+            ("stepButton", "Step", QStyle.StandardPixmap.SP_MediaSkipForward, "",
+             "Train exactly one more epoch, then pause (starts a new run if none is going)."),
+            ("stopButton", "Stop", QStyle.StandardPixmap.SP_MediaStop, "Esc",
+             "End this run; the plots and the trained network stay so you can still try prompts."),
+            ("resetButton", "Reset", QStyle.StandardPixmap.SP_BrowserReload, "Ctrl+R",
+             "Stop, forget the trained network and clear the plots; the next Train starts from scratch."),
+        )
+        font = bar.font()
+        font.setPointSize(font.pointSize() + 2)
+        font.setBold(True)
+        for name, text, icon, keys, tip in specs:
+            button = QPushButton(style.standardIcon(icon), text, bar)
+            button.setObjectName(name)
+            button.setFont(font)
+            button.setMinimumHeight(40)
+            button.setMinimumWidth(104)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            shortcut = f" ({QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)})" if keys else ""
+            tooltip(button, tip + shortcut)
+            setattr(self, name, button)
+            layout.addWidget(button)
+        layout.addSpacing(12)
+        self.progressBar = QProgressBar(bar)
+        self.progressBar.setObjectName("progressBar")
+        self.progressBar.setMinimumHeight(34)
+        self.progressBar.setTextVisible(True)
+        progress_font = self.progressBar.font()
+        progress_font.setPointSize(progress_font.pointSize() + 2)
+        self.progressBar.setFont(progress_font)
+        self.progressBar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        tooltip(self.progressBar, "Epochs done, time spent training and training steps per second.")
+        layout.addWidget(self.progressBar, 1)
+        self.logScaleCheck = QCheckBox("Log scale", bar)
+        self.logScaleCheck.setObjectName("logScaleCheck")
+        self.logScaleCheck.setFont(progress_font)
+        tooltip(self.logScaleCheck, "Draw the loss and gradient plots on a logarithmic scale, "
+                                    "so small changes late in training stay visible.")
+        layout.addWidget(self.logScaleCheck)
+        return bar
+
+    def _connect(self) -> None:
+        self.trainButton.clicked.connect(self.train)
+        self.pauseButton.clicked.connect(self.toggle_pause)
+        self.stepButton.clicked.connect(self.step)
+        self.stopButton.clicked.connect(self.stop)
+        self.resetButton.clicked.connect(self.reset)
+        for keys, slot in (("Ctrl+Return", self.train), ("Ctrl+Enter", self.train), ("Space", self._space),
+                           ("Esc", self.stop), ("Ctrl+R", self.reset)):
+            QShortcut(QKeySequence(keys), self, slot)
+        self.logScaleCheck.toggled.connect(self._set_log)
+
+        self.dataPanel.taskCombo.currentIndexChanged.connect(self._task_chosen)
+        self.dataPanel.sineModeCombo.currentIndexChanged.connect(self._sine_mode_chosen)
+        self.dataPanel.changed.connect(self._run_setting_changed)
+        self.dataPanel.analysed.connect(self._update_parameter_count)
+        self.dataPanel.taskCombo.currentIndexChanged.connect(self._update_parameter_count)
+        self.dataPanel.limitMessage.connect(self._limit_message)
+        self.modelPanel.changed.connect(self._run_setting_changed)
+        self.modelPanel.changed.connect(self._update_parameter_count)
+        tp = self.trainingPanel
+        tp.changed.connect(self._schedule_autosave)
+        for widget in (tp.optimizerCombo, tp.seedSpin, tp.deviceCombo):
+            signal = widget.currentIndexChanged if hasattr(widget, "currentIndexChanged") else widget.valueChanged
+            signal.connect(self._run_setting_changed)
+        tp.deviceCombo.currentIndexChanged.connect(self._update_device_status)
+        tp.lrChanged.connect(self._lr_changed)
+        tp.clipChanged.connect(self._clip_changed)
+        tp.epochsChanged.connect(self._epochs_changed)
+        tp.paceChanged.connect(self._pace_changed)
+        self.promptPanel.completeRequested.connect(self.complete)
+        self.promptPanel.promptEdit.textChanged.connect(self._schedule_autosave)
+
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setSingleShot(True)
+        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave_timer.timeout.connect(self.save_settings)
+
+    # ------------------------------------------------------------------ settings -> config
+    def build_config(self) -> RunConfig:
+        """The run the controls describe; raises StudioError with a plain message."""
+        data, model, training = self.dataPanel, self.modelPanel, self.trainingPanel
+        cfg = defaults_for(data.task, data.sine_mode, model.arch)
+        if data.task == "text":
+            if data.sentencesEdit.length() > MAX_SENTENCES_CHARS:
+                raise StudioError(f"the sentences hold {data.sentencesEdit.length():,} characters; "
+                                  f"the limit is {MAX_SENTENCES_CHARS:,}")
+            cfg.task.sentences = clean_sentences(data.sentences_text())
+        else:
+            cfg.task.sine_windows = data.sineWindowsSpin.value()
+            cfg.task.sine_window_len = data.sineLengthSpin.value()
+            cfg.task.sine_noise = float(data.sineNoiseSpin.value())
+        cfg.model.layers = model.layersSpin.value()
+        cfg.model.hidden = model.hiddenSpin.value()
+        cfg.model.encoding = model.encoding
+        cfg.model.dropout = float(model.dropoutSpin.value())
+        cfg.train.optimizer = training.optimizer
+        cfg.train.lr = float(training.lrSpin.value())
+        cfg.train.epochs = training.epochsSpin.value()
+        cfg.train.clip = float(training.clipSpin.value())
+        cfg.train.seed = training.seedSpin.value()
+        cfg.train.device = training.device
+        validate(cfg)
+        resolve_device(cfg.train.device)
+        return cfg
+
+    # ------------------------------------------------------------------ actions
+    @Slot()
+    def train(self, *, step_only: bool = False) -> bool:
+        """Start a new run from the controls. False (with a message) when it cannot."""
+        if self.run_state in IN_PROGRESS:
+            return False
+        try:
+            cfg = self.build_config()
+        except StudioError as exc:
+            self.show_message("error", f"Cannot start training: {_sentence(str(exc))}")
+            return False
+        self._end_run(clear_views=True)
+        self._run_id += 1
+        training = self.trainingPanel
+        worker = TrainingWorker(
+            self._run_id, cfg, start_paused=step_only, epochs_to_step=1 if step_only else 0,
+            until_paused=training.untilPausedCheck.isChecked(), epochs=cfg.train.epochs, pace=training.pace,
+        )
+        self._wire(worker)
+        self._handle = RunHandle(worker, self)
+        self._handle.thread.finished.connect(self._thread_finished)
+        self._run_info = {"task": cfg.task.kind, "mode": cfg.task.sine_mode, "epochs": cfg.train.epochs,
+                          "started": time.perf_counter()}
+        self._prepare_views(cfg)
+        self._settings_note_shown = False
+        if self.messageBar.kind in ("error", "info", "warning"):
+            self.messageBar.dismiss()
+        self.run_state = "paused" if step_only else "running"
+        self._handle.start()
+        self._redraw_timer.start()
+        self._update_controls()
+        return True
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.run_state == "running":
+            self._handle.worker.request_pause()
+            self.run_state = "paused"
+        elif self.run_state == "paused":
+            if self.messageBar.kind == "error":
+                self.messageBar.dismiss()
+            self._handle.worker.request_resume()
+            self.run_state = "running"
+        self._update_controls()
+
+    @Slot()
+    def step(self) -> None:
+        """One epoch: of the paused run, or of a new run that then pauses."""
+        if self.run_state == "paused":
+            if self.messageBar.kind == "error":
+                self.messageBar.dismiss()
+            self._handle.worker.request_step()
+        elif self.run_state not in IN_PROGRESS:
+            self.train(step_only=True)
+
+    @Slot()
+    def stop(self) -> None:
+        """End the run: the flag, then quit and wait. The network stays for prompts."""
+        if self.run_state not in IN_PROGRESS or self._handle is None:
+            return
+        self._handle.stop(STOP_WAIT_MS)
+        self.run_state = "stopped"
+        self._update_controls()
+
+    @Slot()
+    def reset(self) -> None:
+        """Stop and forget the run; the next Train starts from scratch."""
+        self._end_run(clear_views=True)
+        self.run_state = "idle"
+        self.messageBar.dismiss()
+        self._update_controls()
+        self._update_parameter_count()
+
+    @Slot(str, int, float)
+    def complete(self, prompt: str, length: int, temperature: float) -> None:
+        """Ask the network for a completion; the answer arrives as a signal."""
+        if self._view_task() != "text":
+            self.promptPanel.show_warning("Prompts need the text task: the sine network predicts numbers, not letters.")
+            return
+        if self._handle is None or self.run_state == "idle":
+            self.promptPanel.show_warning("There is no trained network yet: press Train first.")
+            return
+        self._completion_id += 1
+        request = {"id": self._completion_id, "prompt": prompt, "length": length,
+                   "temperature": temperature, "seed": self._completion_id}
+        if self._handle.worker.request_completion(request):
+            return
+        # the run's thread has ended: a short-lived worker answers, the model still
+        # touched by one thread at a time
+        if self._serve_handle is not None and self._serve_handle.worker.request_completion(request):
+            return
+        trainer = self._handle.worker.trainer
+        if trainer is None:
+            self.promptPanel.show_warning("There is no trained network yet: press Train first.")
+            return
+        self._handle.wait()
+        if self._serve_handle is not None:
+            self._serve_handle.wait()
+            self._retire(self._serve_handle)
+        worker = TrainingWorker(self._run_id, trainer=trainer, train=False)
+        worker.request_completion(request)
+        worker.completed.connect(self._on_completed)
+        self._serve_handle = RunHandle(worker, self)
+        self._serve_handle.thread.finished.connect(self._thread_finished)
+        self._serve_handle.start()
+
+    def _space(self) -> None:
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QAbstractButton) and focus not in (self.pauseButton,) and focus.isEnabled():
+            focus.click()  # Space still presses the focused button
+            return
+        self.toggle_pause()
+
+    # ------------------------------------------------------------------ run plumbing
+    def _wire(self, worker: TrainingWorker) -> None:
+        worker.runStarted.connect(self._on_run_started)
+        worker.metrics.connect(self._on_metrics)
+        worker.predictions.connect(self._on_predictions)
+        worker.completed.connect(self._on_completed)
+        worker.paused.connect(self._on_paused)
+        worker.warned.connect(self._on_warned)
+        worker.ended.connect(self._on_ended)
+
+    def _end_run(self, clear_views: bool) -> None:
+        """Stop whatever runs and let go of the current run."""
+        for handle in (self._handle, self._serve_handle):
+            if handle is not None:
+                handle.stop(STOP_WAIT_MS)
+                self._retire(handle)
+        self._handle = None
+        self._serve_handle = None
+        self._run_info = {}
+        self._progress = None
+        self._redraw_timer.stop()
+        if clear_views:
+            self._clear_views()
+
+    def _retire(self, handle: RunHandle) -> None:
+        if handle.is_running():
+            if handle not in self._retired:
+                self._retired.append(handle)
+        else:
+            handle.discard()
+
+    @Slot()
+    def _thread_finished(self) -> None:
+        for handle in list(self._retired):
+            if not handle.is_running():
+                self._retired.remove(handle)
+                handle.discard()
+
+    def _stop_all(self) -> bool:
+        """Stop every thread this window started; True when all have ended."""
+        handles = [h for h in (self._handle, self._serve_handle, *self._retired) if h is not None]
+        for handle in handles:
+            handle.worker.request_stop()
+        deadline = time.perf_counter() + STOP_WAIT_MS / 1000.0
+        ok = True
+        for handle in handles:
+            remaining = max(1, int((deadline - time.perf_counter()) * 1000))
+            ok = handle.wait(remaining) and ok
+        for handle in handles:
+            if handle.is_running():
+                # a single step can outlast the deadline (a huge model); never
+                # terminate() and never destroy a running QThread: wait it out
+                handle.wait()
+        return ok
+
+    # ------------------------------------------------------------------ worker signals
+    def _current(self, payload: dict) -> bool:
+        return payload.get("run") == self._run_id and self._handle is not None
+
+    @Slot(object)
+    def _on_run_started(self, info: dict) -> None:
+        if not self._current(info):
+            return
+        self._run_info.update(info)
+        self.parameterStatus.setText(f"Parameters: {info['parameters']:,}")
+        self.modelPanel.show_count(info["parameters"])
+        self.lossView.set_task(info["task"], info.get("vocab_size"))
+        self._update_device_status()
+
+    @Slot(object)
+    def _on_metrics(self, metrics: dict) -> None:
+        if not self._current(metrics):
+            return
+        steps = metrics["step"]
+        self.lossView.append(steps, metrics["loss"])
+        self.gradientView.append(steps, metrics["grad_norm"])
+        self.lr_history.extend(steps, metrics["lr"])
+        self.gradientView.set_param_norms(metrics["param_grad_norms"])
+        self.gradientView.set_time_norms(metrics["time_grad_norms"])
+        self.last_metrics = metrics
+        self._progress = metrics
+        self._progress_dirty = True
+
+    @Slot(object)
+    def _on_predictions(self, data: dict) -> None:
+        if not self._current(data):
+            return
+        if data.get("kind") == "sine":
+            self.sineView.show_predictions(data)
+        elif data.get("kind") == "text":
+            self.textView.show_predictions(data)
+
+    @Slot(object)
+    def _on_completed(self, reply: dict) -> None:
+        if reply.get("run") != self._run_id or reply.get("id") != self._completion_id:
+            return  # an answer from an earlier run, or to an earlier question
+        self.promptPanel.show_result(reply)
+
+    @Slot(object)
+    def _on_paused(self, event: dict) -> None:
+        if not self._current(event) or self.run_state not in IN_PROGRESS:
+            return
+        if event["reason"] != "request" or self.run_state == "paused":
+            self.run_state = "paused"
+            if event["reason"] == "diverged":
+                self.show_message("error", event["message"])
+                self.trainingPanel.lrSpin.setFocus()
+            self._redraw()
+            self._update_controls()
+            self.workerPaused.emit(event["reason"])
+
+    @Slot(object)
+    def _on_warned(self, event: dict) -> None:
+        if not self._current(event):
+            return
+        self.show_message("warning", f"Warning: {_sentence(event['message'])} Lower it (it can change "
+                                     "while training runs) or turn on gradient clipping.")
+
+    @Slot(object)
+    def _on_ended(self, event: dict) -> None:
+        if event.get("serve_only") or not self._current(event):
+            return
+        state, message = event["state"], event.get("message", "")
+        if state == "rejected":
+            self.run_state = "idle"
+            self._handle.wait()
+            self._retire(self._handle)
+            self._handle = None
+            self.show_message("error", f"Cannot start training: {_sentence(message)}")
+        elif state == "failed":
+            self.run_state = "failed"
+            self.show_message("error", f"Training stopped because of an error inside the trainer: {_sentence(message)} "
+                                       "The studio still works: change a setting and press Train to try again.")
+        elif state == "finished":
+            self.run_state = "finished"
+        elif self.run_state in IN_PROGRESS:
+            self.run_state = "stopped"
+        self._redraw()
+        self._redraw_timer.stop()
+        self._update_controls()
+
+    # ------------------------------------------------------------------ live settings
+    def _live_worker(self) -> TrainingWorker | None:
+        if self._handle is not None and self.run_state in IN_PROGRESS:
+            return self._handle.worker
+        return None
+
+    def _lr_changed(self, value: float) -> None:
+        worker = self._live_worker()
+        if worker is not None:
+            worker.request_lr(value)
+
+    def _clip_changed(self, value: float) -> None:
+        self.gradientView.set_clip(value)
+        worker = self._live_worker()
+        if worker is not None:
+            worker.request_clip(value)
+
+    def _epochs_changed(self, epochs: int, until_paused: bool) -> None:
+        worker = self._live_worker()
+        if worker is not None:
+            worker.request_epochs(epochs, until_paused)
+            self._run_info["epochs"] = epochs
+            self._progress_dirty = True
+
+    def _pace_changed(self, pace: float) -> None:
+        worker = self._live_worker()
+        if worker is not None:
+            worker.request_pace(pace)
+
+    def _set_log(self, on: bool) -> None:
+        self.lossView.set_log(on)
+        self.gradientView.set_log(on)
+        self._schedule_autosave()
+
+    def _task_chosen(self, *_args) -> None:
+        """Another task: load its recommended (seed) settings."""
+        if self._restoring or self.run_state in IN_PROGRESS:
+            return
+        self._apply_defaults(defaults_for(self.dataPanel.task, self.dataPanel.sine_mode))
+        if self.run_state not in IN_PROGRESS and self.run_state != "idle":
+            self.reset()  # the old run's views belong to the other task
+        self._sync_view_task()
+
+    def _sine_mode_chosen(self, *_args) -> None:
+        if self._restoring or self.run_state in IN_PROGRESS or self.dataPanel.task != "sine":
+            return
+        self._apply_defaults(defaults_for("sine", self.dataPanel.sine_mode))
+
+    def _apply_defaults(self, cfg: RunConfig) -> None:
+        self.modelPanel.set_arch(cfg.model.arch)
+        self.modelPanel.layersSpin.setValue(cfg.model.layers)
+        self.modelPanel.hiddenSpin.setValue(cfg.model.hidden)
+        self.modelPanel.set_encoding(cfg.model.encoding)
+        self.modelPanel.dropoutSpin.setValue(cfg.model.dropout)
+        self.trainingPanel.set_optimizer(cfg.train.optimizer)
+        self.trainingPanel.lrSpin.setValue(cfg.train.lr)
+        self.trainingPanel.epochsSpin.setValue(cfg.train.epochs)
+
+    def _run_setting_changed(self, *_args) -> None:
+        self._schedule_autosave()
+        if self._restoring:
+            return
+        if self.run_state not in IN_PROGRESS:
+            self.modelPanel.encodingCombo.setEnabled(self.dataPanel.task == "text")
+            self.dataPanel.sineWindowsSpin.setEnabled(self.dataPanel.sine_mode == "next-value")
+        if self.run_state == "idle":
+            if self._view_task() != self._shown_task:
+                self._sync_view_task()
+        elif not self._settings_note_shown and self.messageBar.isHidden():
+            self._settings_note_shown = True
+            self.show_message("info", "The changed settings take effect when you press Train (a new run) "
+                                      "or Reset; the plots show the run as it started.")
+
+    def _limit_message(self, text: str) -> None:
+        self.show_message("warning", text)
+
+    # ------------------------------------------------------------------ views
+    def _view_task(self) -> str:
+        return self._run_info.get("task") or self.dataPanel.task
+
+    def _sync_view_task(self) -> None:
+        task = self._view_task()
+        self._shown_task = task
+        self.bottomStack.setCurrentIndex(0 if task == "text" else 1)
+        self.promptPanel.set_text_task(task == "text")
+        if self.run_state == "idle":
+            self.lossView.set_task(task, None)
+            self.sineView.reset(self.dataPanel.sine_mode)
+
+    def _prepare_views(self, cfg: RunConfig) -> None:
+        self._clear_views()
+        vocab = self.dataPanel.vocab_size() if cfg.task.kind == "text" else None
+        self.lossView.set_task(cfg.task.kind, vocab)
+        self.sineView.reset(cfg.task.sine_mode)
+        self.gradientView.set_clip(cfg.train.clip)
+        self._sync_view_task()
+        self._show_progress()
+
+    def _clear_views(self) -> None:
+        self.lossView.reset()
+        self.lossView.set_task(self.dataPanel.task, None)
+        self.gradientView.reset()
+        self.sineView.reset(self.dataPanel.sine_mode)
+        self.textView.clear_reading()
+        self.lr_history.clear()
+        self.last_metrics = None
+        self._progress = None
+        self._show_progress()
+        self.speedStatus.setText("")
+
+    @Slot()
+    def _redraw(self) -> None:
+        self.lossView.redraw()
+        self.gradientView.redraw()
+        self.sineView.redraw()
+        self.textView.redraw()
+        if self._progress_dirty:
+            self._progress_dirty = False
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        bar = self.progressBar
+        metrics = self._progress
+        if metrics is None:
+            bar.setRange(0, 1)
+            bar.setValue(0)
+            bar.setFormat("Ready: press Train" if self.run_state == "idle" else "Starting…")
+            return
+        epoch, epochs = metrics["epoch"], max(0, int(metrics["epochs"] or 0))
+        rate = metrics["steps_per_s"]
+        elapsed = _format_elapsed(metrics["elapsed"])
+        if metrics["until_paused"]:
+            bar.setRange(0, 1)
+            bar.setValue(0)
+            text = f"Epoch {epoch:,} (until paused)"
+        else:
+            bar.setRange(0, max(1, epochs))
+            bar.setValue(min(epoch, max(1, epochs)))
+            text = f"Epoch {epoch:,} / {epochs:,}"
+        prefix = {"paused": "Paused: ", "stopped": "Stopped: ", "failed": "Stopped by an error: ",
+                  "finished": "Finished: "}.get(self.run_state, "")
+        bar.setFormat(f"{prefix}{text}  ·  {elapsed}  ·  {rate:,.0f} steps/s")
+        self.speedStatus.setText(f"{rate:,.0f} steps/s")
+
+    def show_message(self, kind: str, text: str) -> None:
+        """Explain something in the window itself (not a modal box)."""
+        self.messageBar.show_message(kind, text)
+
+    def message_text(self) -> str:
+        return self.messageBar.text()
+
+    # ------------------------------------------------------------------ controls state
+    def _update_controls(self) -> None:
+        state = self.run_state
+        in_progress = state in IN_PROGRESS
+        self.trainButton.setEnabled(not in_progress)
+        self.pauseButton.setEnabled(in_progress)
+        paused = state == "paused"
+        self.pauseButton.setText("Resume" if paused else "Pause")
+        self.pauseButton.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.pauseButton.setToolTip(
+            "Continue training from where it paused (Space)." if paused else
+            "Pause training; you can change the learning rate meanwhile (Space).")
+        self.stepButton.setEnabled(state != "running")
+        self.stopButton.setEnabled(in_progress)
+        for widget in self.dataPanel.run_widgets + self.modelPanel.run_widgets + self.trainingPanel.run_widgets:
+            widget.setEnabled(not in_progress)
+        # settings the chosen task does not use are greyed out too
+        if not in_progress:
+            self.modelPanel.encodingCombo.setEnabled(self.dataPanel.task == "text")
+            self.dataPanel.sineWindowsSpin.setEnabled(self.dataPanel.sine_mode == "next-value")
+        words = {"idle": "Ready", "running": "Training…", "paused": "Paused", "finished": "Finished",
+                 "stopped": "Stopped", "failed": "Stopped by an error"}
+        self.runStateStatus.setText(words.get(state, state))
+        self._show_progress()
+        self._update_device_status()
+        if state != self._announced_state:  # announced once the controls match it
+            self._announced_state = state
+            self.runStateChanged.emit(state)
+
+    def _update_device_status(self, *_args) -> None:
+        combo = self.trainingPanel.deviceCombo
+        device = self._run_info.get("device")
+        label = combo.currentText()
+        if device is not None:
+            index = combo.findData(device)
+            label = combo.itemText(index) if index >= 0 else device
+        self.deviceStatus.setText(f"Device: {label}")
+
+    def _update_parameter_count(self, *_args) -> None:
+        if self.run_state in IN_PROGRESS and "parameters" in self._run_info:
+            return
+        try:
+            task = self.dataPanel.task
+            cfg = defaults_for(task, self.dataPanel.sine_mode, self.modelPanel.arch)
+            cfg.model.layers = self.modelPanel.layersSpin.value()
+            cfg.model.hidden = self.modelPanel.hiddenSpin.value()
+            cfg.model.encoding = self.modelPanel.encoding
+            vocab = self.dataPanel.vocab_size() if task == "text" else 0
+            count = count_parameters(cfg.model, task, vocab) if (task != "text" or vocab > 1) else None
+        except (StudioError, KeyError):
+            count = None
+        self.modelPanel.show_count(count)
+        self.parameterStatus.setText("Parameters: –" if count is None else f"Parameters: {count:,}")
+
+    # ------------------------------------------------------------------ persistence
+    def _schedule_autosave(self, *_args) -> None:
+        if not self._restoring:
+            self._autosave_timer.start()
+
+    def _controls(self) -> dict:
+        d, m, t, p = self.dataPanel, self.modelPanel, self.trainingPanel, self.promptPanel
+        return {
+            "task": d.task, "sine_mode": d.sine_mode, "sine_windows": d.sineWindowsSpin.value(),
+            "sine_window_len": d.sineLengthSpin.value(), "sine_noise": d.sineNoiseSpin.value(),
+            "arch": m.arch, "layers": m.layersSpin.value(), "hidden": m.hiddenSpin.value(),
+            "encoding": m.encoding, "dropout": m.dropoutSpin.value(),
+            "optimizer": t.optimizer, "lr": t.lrSpin.value(), "epochs": t.epochsSpin.value(),
+            "until_paused": t.untilPausedCheck.isChecked(), "clip": t.clipSpin.value(), "seed": t.seedSpin.value(),
+            "pace_index": t.paceSlider.value(), "device": t.device,
+            "log_scale": self.logScaleCheck.isChecked(), "length": p.lengthSpin.value(),
+            "temperature_x100": p.temperatureSlider.value(),
+        }
+
+    @Slot()
+    def save_settings(self, geometry: bool = False) -> None:
+        """Write what the user typed and chose; called debounced after edits and on close."""
+        self._autosave_timer.stop()
+        s = self._settings
+        store.write_json(s, "controls", self._controls())
+        if self.dataPanel.sentencesEdit.length() <= MAX_SENTENCES_CHARS:
+            store.write_json(s, "sentences", self.dataPanel.sentences_text())
+        store.write_json(s, "prompt", self.promptPanel.promptEdit.text())
+        if geometry:
+            store.write_bytes(s, "window/geometry", self.saveGeometry())
+            store.write_bytes(s, "window/state", self.saveState())
+            for name in ("mainSplitter", "viewSplitter", "plotSplitter", "textSplitter"):
+                store.write_bytes(s, f"window/{name}", getattr(self, name).saveState())
+        s.sync()
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        crashed = str(s.value("session/open", "0")) == "1"
+        self._restoring = True
+        restored_text = False
+        try:
+            controls = store.read_json(s, "controls", {})
+            if isinstance(controls, dict):
+                self._apply_controls(controls)
+            sentences = store.read_json(s, "sentences")
+            if isinstance(sentences, str) and sentences.strip():
+                self.dataPanel.sentencesEdit.setPlainText(sentences)
+                self.dataPanel.analyse()
+                restored_text = True
+            prompt = store.read_json(s, "prompt")
+            if isinstance(prompt, str):
+                self.promptPanel.promptEdit.setText(prompt)
+            geometry = store.read_bytes(s, "window/geometry")
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            state = store.read_bytes(s, "window/state")
+            if state is not None:
+                self.restoreState(state)
+            for name in ("mainSplitter", "viewSplitter", "plotSplitter", "textSplitter"):
+                data = store.read_bytes(s, f"window/{name}")
+                if data is not None:
+                    getattr(self, name).restoreState(data)
+        finally:
+            self._restoring = False
+        self._sync_view_task()
+        self._update_device_status()
+        if crashed and restored_text:
+            self.show_message("info", "RNN Studio did not close normally last time: your sentences and settings "
+                                      "have been restored.")
+        s.setValue("session/open", "1")
+        s.sync()
+
+    def _apply_controls(self, c: dict) -> None:
+        """Set each control from saved values, skipping anything odd."""
+        d, m, t, p = self.dataPanel, self.modelPanel, self.trainingPanel, self.promptPanel
+
+        def number(key, kind, setter):
+            value = c.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                try:
+                    setter(kind(value))
+                except (ValueError, OverflowError):
+                    pass
+
+        def text(key, setter):
+            if isinstance(c.get(key), str):
+                setter(c[key])
+
+        text("task", d.set_task)
+        text("sine_mode", d.set_sine_mode)
+        number("sine_windows", int, d.sineWindowsSpin.setValue)
+        number("sine_window_len", int, d.sineLengthSpin.setValue)
+        number("sine_noise", float, d.sineNoiseSpin.setValue)
+        text("arch", m.set_arch)
+        number("layers", int, m.layersSpin.setValue)
+        number("hidden", int, m.hiddenSpin.setValue)
+        text("encoding", m.set_encoding)
+        number("dropout", float, m.dropoutSpin.setValue)
+        text("optimizer", t.set_optimizer)
+        number("lr", float, t.lrSpin.setValue)
+        number("epochs", int, t.epochsSpin.setValue)
+        if isinstance(c.get("until_paused"), bool):
+            t.untilPausedCheck.setChecked(c["until_paused"])
+        number("clip", float, t.clipSpin.setValue)
+        number("seed", int, t.seedSpin.setValue)
+        value = c.get("pace_index")
+        if isinstance(value, int) and 0 <= value <= FLAT_OUT:
+            t.paceSlider.setValue(value)
+        text("device", t.set_device)
+        if isinstance(c.get("log_scale"), bool):
+            self.logScaleCheck.setChecked(c["log_scale"])
+        number("length", int, p.lengthSpin.setValue)
+        number("temperature_x100", int, p.temperatureSlider.setValue)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """End any run within about a second, save, then close."""
+        self._redraw_timer.stop()
+        self.closed_cleanly = self._stop_all()
+        if self.run_state in IN_PROGRESS:
+            self.run_state = "stopped"
+        try:
+            self.save_settings(geometry=True)
+            self._settings.setValue("session/open", "0")
+            self._settings.sync()
+        except Exception:  # noqa: BLE001 - a settings problem must not keep the window open
+            pass
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ for tests and benchmarks
+    @property
+    def run_thread(self):
+        """The current run's QThread (None before the first run)."""
+        return self._handle.thread if self._handle is not None else None
+
+    @property
+    def worker(self) -> TrainingWorker | None:
+        return self._handle.worker if self._handle is not None else None
+
+    def threads(self) -> list:
+        """Every QThread this window started that has not been freed yet."""
+        handles = [h for h in (self._handle, self._serve_handle, *self._retired) if h is not None]
+        return [h.thread for h in handles]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

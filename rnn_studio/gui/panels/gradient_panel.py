@@ -1,0 +1,158 @@
+"""Gradient views: the total norm per step, each weight tensor's norm, and
+how far back in time the gradient reaches.
+
+``gradNormPlot``'s first data item is the total gradient norm per step (before
+clipping); a dashed red line marks the clip threshold when clipping is on.
+``paramNormPlot`` shows the latest norm of every parameter tensor as bars and
+``timeGradPlot`` the latest ||dLoss/dh_t|| for each time step t (the trainer
+samples it every few steps): bars that shrink towards t = 0 are the vanishing
+gradient a plain RNN suffers from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from .common import BLUE, GREEN, ORANGE, RED, GrowingBuffer, make_plot
+
+
+def short_name(name: str) -> str:
+    """'rnn.weight_hh_l0' -> 'W_hh0', 'fc.bias' -> 'out b', 'embedding.weight' -> 'emb'."""
+    if name.startswith("embedding"):
+        return "emb"
+    if name.startswith("fc."):
+        return "out W" if name.endswith("weight") else "out b"
+    match = re.search(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$", name)
+    if match:
+        kind = "W" if match.group(1) == "weight" else "b"
+        return f"{kind}_{match.group(2)}{match.group(3)}{'r' if match.group(4) else ''}"
+    return name.rsplit(".", 1)[-1]
+
+
+class GradientView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plot = make_plot("gradNormPlot", "Gradient size per step", "step (epoch)", "‖gradient‖", parent=self)
+        item = self.plot.getPlotItem()
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        self.curve = item.plot(pen=pg.mkPen(ORANGE, width=2), name="total gradient norm")
+        self.clip_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(RED, width=2, style=Qt.PenStyle.DashLine))
+        self.clip_label = pg.InfLineLabel(self.clip_line, text="", position=0.97, anchors=[(1, 1), (1, 1)], color=RED)
+        self.clip_line.hide()
+        item.addItem(self.clip_line, ignoreBounds=True)
+        layout.addWidget(self.plot, 3)
+
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        # horizontal bars: the tensor names stay readable on the left axis
+        self.param_plot = make_plot("paramNormPlot", "Each tensor", "‖gradient‖", "", parent=self)
+        self.param_plot.getPlotItem().invertY(True)
+        self.param_plot.getPlotItem().getAxis("left").setWidth(70)
+        self.param_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=BLUE, pen=pg.mkPen(None))
+        self.param_plot.getPlotItem().addItem(self.param_bars)
+        row.addWidget(self.param_plot, 1)
+        self.time_plot = make_plot("timeGradPlot", "Back through time", "time step t",
+                                   "‖∂loss/∂hₜ‖", parent=self)
+        self.time_plot.setToolTip("How far back the gradient reaches: the size of ∂loss/∂hₜ for every time step t "
+                                  "(sampled every few steps). Bars that fade towards t = 0 mean the network "
+                                  "can hardly learn from early letters: the vanishing gradient.")
+        self.time_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=GREEN, pen=pg.mkPen(None))
+        self.time_plot.getPlotItem().addItem(self.time_bars)
+        row.addWidget(self.time_plot, 1)
+        layout.addLayout(row, 2)
+
+        self.buffer = GrowingBuffer(2)
+        self._names: tuple[str, ...] = ()
+        self._param_values: np.ndarray | None = None
+        self._time_values: np.ndarray | None = None
+        self._clip = 0.0
+        self._log = False
+        self.dirty = False
+        self._bars_dirty = False
+
+    def reset(self) -> None:
+        self.buffer.clear()
+        self.curve.setData([], [])
+        self._names = ()
+        self._param_values = None
+        self._time_values = None
+        self.param_bars.setOpts(x0=[], y=[], width=[])
+        self.time_bars.setOpts(x=[], height=[])
+        self.param_plot.getPlotItem().getAxis("left").setTicks(None)
+        self.dirty = self._bars_dirty = False
+
+    def append(self, steps: np.ndarray, norms: np.ndarray) -> None:
+        keep = np.isfinite(norms) & np.isfinite(steps)
+        if not np.all(keep):
+            steps, norms = steps[keep], norms[keep]
+        if len(steps):
+            self.buffer.extend(steps, norms)
+            self.dirty = True
+
+    def set_param_norms(self, norms: dict) -> None:
+        if not norms:
+            return
+        values = np.asarray([v for v in norms.values()], dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            return
+        names = tuple(norms.keys())
+        if names != self._names:
+            self._names = names
+            labels = [short_name(n) for n in names]
+            every = max(1, math.ceil(len(labels) / 8))  # a projector fits about eight labels
+            ticks = [(i, label) for i, label in enumerate(labels) if i % every == 0]
+            self.param_plot.getPlotItem().getAxis("left").setTicks([ticks, []])
+        self._param_values = values
+        self._bars_dirty = True
+
+    def set_time_norms(self, norms) -> None:
+        if norms is None:
+            return
+        values = np.asarray(norms, dtype=np.float64)
+        if len(values) == 0 or not np.all(np.isfinite(values)):
+            return
+        self._time_values = values
+        self._bars_dirty = True
+
+    def set_clip(self, clip: float) -> None:
+        self._clip = clip
+        if clip > 0:
+            self.clip_label.setFormat(f"clip = {clip:g}")
+            self.clip_line.show()
+        else:
+            self.clip_line.hide()
+        self._place_clip()
+
+    def set_log(self, on: bool) -> None:
+        self._log = on
+        self.plot.getPlotItem().setLogMode(False, on)
+        self._place_clip()
+
+    def _place_clip(self) -> None:
+        if self._clip > 0:
+            self.clip_line.setPos(math.log10(self._clip) if self._log else self._clip)
+
+    def redraw(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+        if self._bars_dirty:
+            self._bars_dirty = False
+            if self._param_values is not None:
+                count = len(self._param_values)
+                self.param_bars.setOpts(x0=np.zeros(count), y=np.arange(count), width=self._param_values)
+            if self._time_values is not None:
+                self.time_bars.setOpts(x=np.arange(len(self._time_values)), height=self._time_values)
+
+    @property
+    def points(self) -> int:
+        return self.buffer.size

@@ -1,0 +1,123 @@
+"""The model panel: architecture, size, encoding, dropout, parameter count.
+
+The parameter count is computed from the settings with the same formulas
+torch uses (no model is built in the GUI thread: an 8-layer LSTM of 4096
+units would take seconds and gigabytes just to count). tests/gui checks the
+formula against the models the core builds.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox
+
+from ...core.config import ARCH_LABELS, ARCHITECTURES, MAX_HIDDEN, MAX_LAYERS, ModelConfig
+from .common import tooltip
+
+GATES = {"rnn": 1, "rnn-relu": 1, "elman": 1, "gru": 3, "lstm": 4}
+
+
+def count_parameters(model: ModelConfig, task: str, vocab_size: int) -> int:
+    """What ``parameter_count(build_model(model, task))`` will return."""
+    hidden, gates = model.hidden, GATES[model.arch]
+    directions = 2 if model.bidirectional else 1
+    total = 0
+    if task == "text":
+        inputs = outputs = vocab_size
+        if model.encoding == "embedding":
+            total += vocab_size * model.embedding_dim
+            inputs = model.embedding_dim
+    else:
+        inputs = outputs = 1
+    for layer in range(model.layers):
+        layer_in = inputs if layer == 0 else hidden * directions
+        per_direction = gates * hidden * (layer_in + hidden)
+        if model.bias:
+            per_direction += 2 * gates * hidden
+        total += directions * per_direction
+    total += hidden * directions * outputs + (outputs if model.bias else 0)
+    return total
+
+
+ARCH_TIPS = {
+    "rnn": "The classic recurrent network: one tanh layer that mixes the new input with its memory.",
+    "rnn-relu": "Like the classic RNN but with ReLU: simpler, and its gradients can blow up.",
+    "lstm": "Long short-term memory: gates decide what to keep, so it remembers much further back.",
+    "gru": "Gated recurrent unit: a lighter LSTM with two gates; also remembers far back.",
+    "elman": "Elman's 1990 network written out by hand from weight tensors, as in seed 003.",
+}
+
+
+class ModelPanel(QGroupBox):
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Model", parent)
+        self.setObjectName("modelPanel")
+        form = QFormLayout(self)
+        self.archCombo = QComboBox(self)
+        self.archCombo.setObjectName("archCombo")
+        for index, arch in enumerate(ARCHITECTURES):
+            self.archCombo.addItem(ARCH_LABELS[arch], arch)
+            self.archCombo.setItemData(index, ARCH_TIPS[arch], 3)  # Qt.ToolTipRole
+        tooltip(self.archCombo, "Which kind of recurrent network learns: a plain RNN, or an LSTM/GRU "
+                                "whose gates help it remember further back.")
+        form.addRow("Architecture", self.archCombo)
+        self.layersSpin = QSpinBox(self)
+        self.layersSpin.setObjectName("layersSpin")
+        self.layersSpin.setRange(1, MAX_LAYERS)
+        tooltip(self.layersSpin, f"How many recurrent layers are stacked on top of each other (1 to {MAX_LAYERS}).")
+        form.addRow("Layers", self.layersSpin)
+        self.hiddenSpin = QSpinBox(self)
+        self.hiddenSpin.setObjectName("hiddenSpin")
+        self.hiddenSpin.setRange(1, MAX_HIDDEN)
+        self.hiddenSpin.setValue(12)
+        tooltip(self.hiddenSpin, f"How many numbers the network's memory holds at each step (1 to {MAX_HIDDEN}); "
+                                 "more can learn more but trains slower.")
+        form.addRow("Hidden size", self.hiddenSpin)
+        self.encodingCombo = QComboBox(self)
+        self.encodingCombo.setObjectName("encodingCombo")
+        self.encodingCombo.addItem("One-hot", "onehot")
+        self.encodingCombo.addItem("Embedding (16 numbers)", "embedding")
+        tooltip(self.encodingCombo, "How a letter enters the network: one-hot gives each letter its own input "
+                                    "switch; an embedding learns 16 numbers per letter (text task only).")
+        form.addRow("Encoding", self.encodingCombo)
+        self.dropoutSpin = QDoubleSpinBox(self)
+        self.dropoutSpin.setObjectName("dropoutSpin")
+        self.dropoutSpin.setRange(0.0, 0.9)
+        self.dropoutSpin.setSingleStep(0.05)
+        self.dropoutSpin.setDecimals(2)
+        tooltip(self.dropoutSpin, "While training, switch off this fraction of the memory at random "
+                                  "(0 to 0.9) so the network cannot lean on any single number.")
+        form.addRow("Dropout", self.dropoutSpin)
+        self.parameterCountLabel = QLabel(self)
+        self.parameterCountLabel.setObjectName("parameterCountLabel")
+        tooltip(self.parameterCountLabel, "How many numbers (weights) training adjusts.")
+        form.addRow("Parameters", self.parameterCountLabel)
+        self.run_widgets = [self.archCombo, self.layersSpin, self.hiddenSpin, self.encodingCombo, self.dropoutSpin]
+        self.archCombo.currentIndexChanged.connect(self.changed)
+        self.layersSpin.valueChanged.connect(self.changed)
+        self.hiddenSpin.valueChanged.connect(self.changed)
+        self.encodingCombo.currentIndexChanged.connect(self.changed)
+        self.dropoutSpin.valueChanged.connect(self.changed)
+
+    @property
+    def arch(self) -> str:
+        return self.archCombo.currentData() or "rnn"
+
+    @property
+    def encoding(self) -> str:
+        return self.encodingCombo.currentData() or "onehot"
+
+    def set_arch(self, arch: str) -> None:
+        index = self.archCombo.findData(arch)
+        if index >= 0:
+            self.archCombo.setCurrentIndex(index)
+
+    def set_encoding(self, encoding: str) -> None:
+        index = self.encodingCombo.findData(encoding)
+        if index >= 0:
+            self.encodingCombo.setCurrentIndex(index)
+
+    def show_count(self, count: int | None) -> None:
+        self.parameterCountLabel.setText("–" if count is None else f"{count:,}")

@@ -1,0 +1,167 @@
+"""The prompt box: let the network finish a sentence.
+
+Greedy as in seed 000 (temperature 0), or sampled with a temperature. The
+``completionView`` holds exactly the completed text (prompt + generated, as the
+core's ``Completion.text``); the prompt part is grey and the network's part
+bold. Characters the network never saw are a warning under the view, not an
+error: the network reads them as 'unknown' and still answers.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from .common import BLUE, GREY, tooltip
+
+MAX_LENGTH = 2000
+MAX_TEMPERATURE_X100 = 200
+
+
+class CompletionView(QPlainTextEdit):
+    """Read-only text; ``text()`` gives the plain text like a QLabel would."""
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def show_completion(self, prompt: str, generated: str) -> None:
+        self.clear()
+        cursor = self.textCursor()
+        given = QTextCharFormat()
+        given.setForeground(QColor(GREY))
+        made = QTextCharFormat()
+        made.setForeground(QColor(BLUE))
+        made.setFontWeight(QFont.Weight.Bold)
+        cursor.insertText(prompt, given)
+        cursor.insertText(generated, made)
+        cursor.movePosition(QTextCursor.MoveOperation.Start)
+        self.setTextCursor(cursor)
+
+
+class PromptPanel(QGroupBox):
+    completeRequested = Signal(str, int, float)
+
+    def __init__(self, parent=None):
+        super().__init__("Let the network finish a sentence", parent)
+        self.setObjectName("promptPanel")
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.promptEdit = QLineEdit(self)
+        self.promptEdit.setObjectName("promptEdit")
+        self.promptEdit.setPlaceholderText("Type the start, e.g. good")
+        self.promptEdit.setText("good")
+        self.promptEdit.setMaxLength(10_000)
+        big = self.promptEdit.font()
+        big.setPointSize(big.pointSize() + 3)
+        self.promptEdit.setFont(big)
+        tooltip(self.promptEdit, "The start of a sentence: the network adds one most likely letter at a time.")
+        row.addWidget(self.promptEdit, 1)
+        self.completeButton = QPushButton("Complete", self)
+        self.completeButton.setObjectName("completeButton")
+        button_font = self.completeButton.font()
+        button_font.setPointSize(button_font.pointSize() + 2)
+        button_font.setBold(True)
+        self.completeButton.setFont(button_font)
+        self.completeButton.setMinimumHeight(34)
+        tooltip(self.completeButton, "Let the network finish the sentence (Enter in the prompt box does the same); "
+                                     "works while training, paused or stopped.")
+        row.addWidget(self.completeButton)
+        layout.addLayout(row)
+
+        options = QHBoxLayout()
+        length_label = QLabel("Length", self)
+        options.addWidget(length_label)
+        self.lengthSpin = QSpinBox(self)
+        self.lengthSpin.setObjectName("lengthSpin")
+        self.lengthSpin.setRange(1, MAX_LENGTH)
+        self.lengthSpin.setValue(15)
+        tooltip(self.lengthSpin, f"How long the finished text is, prompt included (1 to {MAX_LENGTH}; "
+                                 "the seed tutorial uses 15).")
+        length_label.setToolTip(self.lengthSpin.toolTip())
+        options.addWidget(self.lengthSpin)
+        options.addSpacing(10)
+        temp_label = QLabel("Temperature", self)
+        options.addWidget(temp_label)
+        self.temperatureSlider = QSlider(Qt.Orientation.Horizontal, self)
+        self.temperatureSlider.setObjectName("temperatureSlider")
+        self.temperatureSlider.setRange(0, MAX_TEMPERATURE_X100)
+        self.temperatureSlider.setSingleStep(5)
+        self.temperatureSlider.setPageStep(25)
+        self.temperatureSlider.setMinimumWidth(80)
+        tooltip(self.temperatureSlider, "0 = always take the most likely letter (greedy). Higher = pick letters "
+                                        "at random in proportion to how likely they are: more surprising text.")
+        temp_label.setToolTip(self.temperatureSlider.toolTip())
+        options.addWidget(self.temperatureSlider, 1)
+        self.temperatureLabel = QLabel(self)
+        self.temperatureLabel.setObjectName("temperatureLabel")
+        self.temperatureLabel.setMinimumWidth(self.temperatureLabel.fontMetrics().horizontalAdvance("0 (greedy)") + 4)
+        options.addWidget(self.temperatureLabel)
+        layout.addLayout(options)
+
+        self.completionView = CompletionView(self)
+        self.completionView.setObjectName("completionView")
+        self.completionView.setReadOnly(True)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setPointSize(16)
+        self.completionView.setFont(mono)
+        self.completionView.setMinimumHeight(self.completionView.fontMetrics().height() * 2 + 16)
+        self.completionView.setPlaceholderText("The network's completion appears here")
+        tooltip(self.completionView, "The prompt (grey) and what the network added (blue).")
+        layout.addWidget(self.completionView, 1)
+        self.completionWarning = QLabel(self)
+        self.completionWarning.setObjectName("completionWarning")
+        self.completionWarning.setWordWrap(True)
+        self.completionWarning.setStyleSheet("color: #b35c00; font-weight: bold;")
+        self.completionWarning.hide()
+        layout.addWidget(self.completionWarning)
+
+        self.temperatureSlider.valueChanged.connect(self._show_temperature)
+        self.completeButton.clicked.connect(self._request)
+        self.promptEdit.returnPressed.connect(self._request)
+        self._show_temperature()
+
+    @property
+    def temperature(self) -> float:
+        return self.temperatureSlider.value() / 100.0
+
+    def _show_temperature(self, *_args) -> None:
+        t = self.temperature
+        self.temperatureLabel.setText("0 (greedy)" if t == 0 else f"{t:.2f}")
+
+    def _request(self) -> None:
+        self.completeRequested.emit(self.promptEdit.text(), self.lengthSpin.value(), self.temperature)
+
+    def show_result(self, reply: dict) -> None:
+        if reply.get("error"):
+            self.completionView.clear()
+            self.show_warning(reply["error"][0].upper() + reply["error"][1:] + ".")
+            return
+        prompt, text = reply["prompt"], reply["text"]
+        self.completionView.show_completion(prompt, text[len(prompt):])
+        unknown = reply.get("unknown") or []
+        if unknown:
+            shown = ", ".join(repr(c) for c in unknown[:10]) + (" …" if len(unknown) > 10 else "")
+            self.show_warning(f"The network never saw {shown} in training: it reads "
+                              f"{'it' if len(unknown) == 1 else 'them'} as 'unknown', so this part is a guess.")
+        else:
+            self.completionWarning.hide()
+
+    def show_warning(self, text: str) -> None:
+        self.completionWarning.setText(text)
+        self.completionWarning.show()
+
+    def set_text_task(self, is_text: bool) -> None:
+        for widget in (self.promptEdit, self.completeButton, self.lengthSpin, self.temperatureSlider):
+            widget.setEnabled(is_text)

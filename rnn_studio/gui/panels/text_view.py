@@ -1,0 +1,97 @@
+"""The network's current greedy reading of each training sentence.
+
+For every position the network guesses the next character (seed 000's
+training objective); the view writes the sentence and, under it, the guesses,
+with each wrong guess in red on pink (a wrong space shows as '·' so it is
+visible). Long inputs are cut for display: the view is a window onto the
+training, not a copy of it.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QTextEdit
+
+from .common import GREEN, GREY, RED
+
+MAX_SENTENCES_SHOWN = 40
+MAX_CHARS_SHOWN = 160
+
+
+def reading_html(sentences: list[dict], epoch: int | None = None) -> tuple[str, int, int]:
+    """(html, characters right, characters guessed) for the view."""
+    rows = []
+    right = total = 0
+    for sentence in sentences:
+        given = sentence["input"].rstrip(" ") or sentence["input"]
+        target, predicted = sentence["target"], sentence["predicted"]
+        # padding spaces after the sentence are not part of what it must learn
+        length = max(0, len(given) - 1)
+        target, predicted = target[:length], predicted[:length]
+        ok = sum(1 for t, p in zip(target, predicted, strict=True) if t == p)
+        right += ok
+        total += len(target)
+        if len(rows) >= MAX_SENTENCES_SHOWN:
+            continue
+        shown = min(length, MAX_CHARS_SHOWN)
+        cells = []
+        for t, p in zip(target[:shown], predicted[:shown], strict=False):
+            if t == p:
+                cells.append(f'<span style="color:{GREEN}">{html.escape(p)}</span>')
+            else:
+                mark = "·" if p == " " else html.escape(p)
+                cells.append(f'<span style="color:#ffffff; background:{RED}; font-weight:bold">{mark}</span>')
+        cut = "…" if length > shown else ""
+        first = html.escape(given[:1])
+        score = f"{ok}/{len(target)}" if target else "–"
+        rows.append(
+            f'<span style="color:#222222">{html.escape(given[:shown + 1])}{cut}</span>\n'
+            f'<span style="color:{GREY}">{first}</span>{"".join(cells)}{cut}'
+            f'  <span style="color:{GREY}; font-size:small">{score}</span>'
+        )
+    hidden = len(sentences) - len(rows)
+    body = "\n\n".join(rows)
+    if hidden > 0:
+        body += f"\n\n<span style='color:{GREY}'>… and {hidden:,} more sentences</span>"
+    return f"<pre style='margin:0'>{body}</pre>", right, total
+
+
+class TextView(QTextEdit):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("textView")
+        self.setReadOnly(True)
+        font = QFont("DejaVu Sans Mono")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSize(14)
+        self.setFont(font)
+        self.setToolTip("Top line: a training sentence. Under it: the network's guess for each next letter "
+                        "given the letters before it; wrong guesses are red.")
+        self.accuracy = None
+        self._pending = None
+        self.clear_reading()
+
+    def clear_reading(self) -> None:
+        self._pending = None
+        self.accuracy = None
+        self.setHtml(f"<p style='color:{GREY}'>Press Train: the network's guesses for each sentence appear here, "
+                     "wrong letters in red.</p>")
+
+    def show_predictions(self, data: dict) -> None:
+        self._pending = data
+
+    def redraw(self) -> None:
+        data, self._pending = self._pending, None
+        if data is None or data.get("kind") != "text":
+            return
+        body, right, total = reading_html(data["sentences"], data.get("epoch"))
+        self.accuracy = right / total if total else None
+        header = ""
+        if total:
+            header = (f"<p style='margin-bottom:6px'><b>Epoch {data.get('epoch', 0)}:</b> "
+                      f"{right}/{total} next letters right ({100 * right / total:.0f}%)</p>")
+        bar = self.verticalScrollBar().value()
+        self.setHtml(header + body)
+        self.verticalScrollBar().setValue(bar)

@@ -1,0 +1,442 @@
+"""The training worker: runs the core Trainer in a QThread, one step at a time.
+
+Orange3's pattern: the work is a loop that reports progress and checks "was I
+asked to stop?" between steps. The GUI never touches the model: it asks for
+things (pause, one more epoch, a new learning rate, a completion) through the
+thread-safe methods below, which queue a command and wake the loop; the loop
+serves them between two steps. Results travel back as Qt signals, batched so
+that a 1 ms step does not turn into a signal per step (at most one metrics
+signal every ``METRICS_INTERVAL_S``).
+
+Stopping is a ``threading.Event`` checked between steps; pausing waits on a
+condition variable, so a paused run uses no CPU. The window owns one
+``RunHandle`` (worker + QThread) per run; ``RunHandle.stop`` sets the event,
+quits the thread and waits for it. Never ``terminate()``.
+
+Every payload is a dict carrying ``"run"``: the window drops signals from a
+run it has already left (a signal queued just before Stop may arrive after).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import sys
+import threading
+import time
+import traceback
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..core.config import RunConfig
+from ..core.errors import StudioError
+from ..core.generation import complete
+from ..core.training import Trainer
+
+METRICS_INTERVAL_S = 0.04  # the brief: batches at most every 30-50 ms
+PREDICTIONS_MIN_INTERVAL_S = 0.15  # the text/sine views do not need more
+RATE_WINDOW_S = 1.0  # steps per second are measured over about this long
+
+
+def divergence_message(reason: str, epoch: int, lr: float, clip: float) -> str:
+    """One plain paragraph: what happened and what to try."""
+    if clip > 0:
+        advice = f"lower the learning rate or the gradient clip (now {clip:g})"
+    else:
+        advice = "lower the learning rate or turn on gradient clipping"
+    return (
+        f"{reason[0].upper()}{reason[1:]} at epoch {epoch} with learning rate {lr:g}: {advice}, "
+        "then press Resume. Training is paused and the weights are kept at the last good state; "
+        "if it happens again at once, press Reset to start from fresh weights."
+    )
+
+
+class TrainingWorker(QObject):
+    """One run: builds the Trainer (in the worker thread) and steps it.
+
+    ``trainer`` given and ``train=False``: a serve-only worker that answers the
+    queued requests (completions) for a run whose own thread has ended, then exits.
+    """
+
+    runStarted = Signal(object)  # {"run", "parameters", "device", "vocab_size", "task", "mode"}
+    metrics = Signal(object)  # batched arrays, see _flush
+    predictions = Signal(object)  # Trainer.predictions() + "run", "epoch"
+    completed = Signal(object)  # {"run", "id", "text", "prompt", "unknown", "error"}
+    paused = Signal(object)  # {"run", "reason": "request"|"step"|"diverged", "message"}
+    warned = Signal(object)  # {"run", "message"}
+    ended = Signal(object)  # {"run", "state": finished|stopped|failed|rejected, "message"}
+
+    def __init__(self, run_id: int, cfg: RunConfig | None = None, *, trainer: Trainer | None = None,
+                 train: bool = True, start_paused: bool = False, epochs_to_step: int = 0,
+                 until_paused: bool = False, epochs: int | None = None, pace: float = 0.0):
+        super().__init__()
+        self.run_id = run_id
+        self.cfg = cfg
+        self.trainer = trainer
+        self._train = train
+        self._cond = threading.Condition()
+        self._commands: collections.deque = collections.deque()
+        self._stop = threading.Event()
+        self._closed = False
+        # touched only by the worker thread once run() has started
+        self._paused = start_paused
+        self._epochs_to_step = epochs_to_step
+        self._until_paused = until_paused
+        self._epochs = epochs
+        self._pace = pace
+        self._pending: dict[str, list] = {k: [] for k in ("step", "loss", "grad_norm", "lr")}
+        self._last_report = None
+        self._last_time_grads = None
+        self._last_flush = 0.0
+        self._last_predictions = 0.0
+        self._predictions_cost = 0.0
+        self._active_s = 0.0
+        self._active_since: float | None = None
+        self._rate_mark = (0.0, 0)
+        self._rate = 0.0
+
+    # -- thread-safe requests (called from the GUI thread) --------------------------
+    def _post(self, command: tuple) -> bool:
+        with self._cond:
+            if self._closed:
+                return False
+            self._commands.append(command)
+            self._cond.notify_all()
+            return True
+
+    def request_stop(self) -> None:
+        with self._cond:
+            self._stop.set()
+            self._cond.notify_all()
+
+    def request_pause(self) -> bool:
+        return self._post(("pause",))
+
+    def request_resume(self) -> bool:
+        return self._post(("resume",))
+
+    def request_step(self) -> bool:
+        """Train one more epoch, then stay paused."""
+        return self._post(("step",))
+
+    def request_lr(self, lr: float) -> bool:
+        return self._post(("lr", float(lr)))
+
+    def request_clip(self, clip: float) -> bool:
+        return self._post(("clip", float(clip)))
+
+    def request_epochs(self, epochs: int, until_paused: bool) -> bool:
+        return self._post(("epochs", int(epochs), bool(until_paused)))
+
+    def request_pace(self, epochs_per_second: float) -> bool:
+        """0 = flat out; otherwise at most this many steps per second."""
+        return self._post(("pace", float(epochs_per_second)))
+
+    def request_completion(self, request: dict) -> bool:
+        """False when this worker has ended: start a serve-only worker instead."""
+        return self._post(("complete", dict(request)))
+
+    @property
+    def closed(self) -> bool:
+        with self._cond:
+            return self._closed
+
+    # -- the loop (worker thread) ---------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        state, message = "stopped", ""
+        try:
+            state, message = self._run()
+            if self._train and self.trainer is not None and state in ("finished", "stopped"):
+                self._set_active(False)
+                self._flush()
+                self._emit_predictions(force=True)
+        except Exception as exc:  # a bug, or e.g. CUDA out of memory: end the run, keep the app alive
+            traceback.print_exc(file=sys.stderr)
+            state, message = "failed", f"{type(exc).__name__}: {exc}"
+            try:
+                self._flush()
+            except Exception:  # the data may be what broke; the message matters more
+                pass
+        finally:
+            self._close_and_serve()
+            self.ended.emit({"run": self.run_id, "state": state, "message": message, "serve_only": not self._train})
+            thread = QThread.currentThread()
+            if thread is not None:
+                thread.quit()
+
+    def _run(self) -> tuple[str, str]:
+        if self.trainer is None:
+            try:
+                self.trainer = Trainer(self.cfg)
+            except StudioError as exc:
+                return "rejected", str(exc)
+            if self._epochs is None:
+                self._epochs = self.trainer.cfg.train.epochs
+        if not self._train:
+            return "idle", ""
+        if self._epochs is None:
+            self._epochs = self.trainer.cfg.train.epochs
+        trainer = self.trainer
+        info = {
+            "run": self.run_id,
+            "parameters": trainer.parameter_count,
+            "device": str(trainer.device),
+            "vocab_size": len(trainer.vocab) if trainer.vocab is not None else None,
+            "task": trainer.task.kind,
+            "mode": trainer.task.mode,
+            "epochs": self._epochs,
+        }
+        self.runStarted.emit(info)
+        self._emit_predictions(force=True)
+        now = time.perf_counter()
+        self._rate_mark = (now, trainer.steps)
+        while True:
+            self._serve(block=False)
+            if self._stop.is_set():
+                return "stopped", ""
+            if not self._until_paused and trainer.epoch >= self._epochs and self._epochs_to_step == 0:
+                return "finished", ""
+            if self._paused and self._epochs_to_step == 0:
+                if self._active_since is not None:  # just paused by a request
+                    self._set_active(False)
+                    self._flush()
+                    self._emit_predictions(force=True)
+                    self.paused.emit({"run": self.run_id, "reason": "request", "message": ""})
+                self._serve(block=True)
+                if self._paused and self._epochs_to_step == 0 and not self._stop.is_set():
+                    self._flush()  # e.g. a new learning rate: show it
+                continue
+            self._set_active(True)
+            report = trainer.step()
+            self._record(report)
+            if report.skipped:
+                self._paused = True
+                self._epochs_to_step = 0
+                self._set_active(False)
+                self._flush()
+                message = divergence_message(report.skipped, trainer.epoch + 1, trainer.lr, trainer.cfg.train.clip)
+                self.paused.emit({"run": self.run_id, "reason": "diverged", "message": message,
+                                  "epoch": trainer.epoch + 1, "lr": trainer.lr})
+                continue
+            if report.warning:
+                self.warned.emit({"run": self.run_id, "message": report.warning})
+            if report.epoch_done and self._epochs_to_step > 0:
+                self._epochs_to_step -= 1
+                if self._epochs_to_step == 0:
+                    self._paused = True
+                    self._set_active(False)
+                    self._flush()
+                    self._emit_predictions(force=True)
+                    self.paused.emit({"run": self.run_id, "reason": "step", "message": ""})
+                    continue
+            now = time.perf_counter()
+            if now - self._last_flush >= METRICS_INTERVAL_S:
+                self._flush()
+            self._emit_predictions()
+            if self._pace > 0 and not self._paused:
+                self._wait_pace(report.ms / 1000.0)
+
+    def _wait_pace(self, step_s: float) -> None:
+        """Sleep the rest of 1/pace seconds; any request or Stop wakes it."""
+        deadline = time.perf_counter() + max(0.0, 1.0 / self._pace - step_s)
+        while not self._stop.is_set():
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            with self._cond:
+                if not self._commands and not self._stop.is_set():
+                    self._cond.wait(remaining)
+                has_work = bool(self._commands)
+            if has_work:
+                self._serve(block=False)
+                if self._paused or self._pace <= 0:
+                    return
+                deadline = min(deadline, time.perf_counter() + 1.0 / self._pace)
+
+    def _serve(self, block: bool) -> None:
+        """Apply queued requests; with ``block``, first wait for one (or Stop)."""
+        with self._cond:
+            if block:
+                while not self._commands and not self._stop.is_set():
+                    self._cond.wait()
+            commands = list(self._commands)
+            self._commands.clear()
+        for command in commands:
+            self._apply(command)
+
+    def _apply(self, command: tuple) -> None:
+        kind = command[0]
+        trainer = self.trainer
+        if kind == "pause":
+            self._paused = True
+            self._epochs_to_step = 0
+        elif kind == "resume":
+            self._paused = False
+        elif kind == "step":
+            self._paused = True
+            self._epochs_to_step += 1
+        elif kind == "lr":
+            if trainer is not None and math.isfinite(command[1]) and command[1] > 0:
+                trainer.set_lr(command[1])
+        elif kind == "clip":
+            if trainer is not None:
+                trainer.set_clip(command[1])
+        elif kind == "epochs":
+            self._epochs, self._until_paused = command[1], command[2]
+        elif kind == "pace":
+            self._pace = max(0.0, command[1])
+        elif kind == "complete":
+            self._complete(command[1])
+
+    def _complete(self, request: dict) -> None:
+        reply = {"run": self.run_id, "id": request.get("id"), "text": "", "prompt": request.get("prompt", ""),
+                 "unknown": [], "error": None}
+        if self.trainer is None:
+            reply["error"] = "there is no trained network yet: press Train first"
+        else:
+            try:
+                result = complete(self.trainer.model, self.trainer.vocab, request.get("prompt", ""),
+                                  length=int(request.get("length", 15)),
+                                  temperature=float(request.get("temperature", 0.0)),
+                                  seed=request.get("seed"))
+                reply.update(text=result.text, prompt=result.prompt, unknown=list(result.unknown_chars))
+            except StudioError as exc:
+                reply["error"] = str(exc)
+            except Exception as exc:  # a completion must never end the run
+                traceback.print_exc(file=sys.stderr)
+                reply["error"] = f"the completion failed: {type(exc).__name__}: {exc}"
+        self.completed.emit(reply)
+
+    def _close_and_serve(self) -> None:
+        """Refuse new requests, then answer the completions already queued."""
+        with self._cond:
+            self._closed = True
+            commands = list(self._commands)
+            self._commands.clear()
+        for command in commands:
+            if command[0] == "complete":
+                try:
+                    self._complete(command[1])
+                except Exception:  # never let a leftover request hide the run's end
+                    traceback.print_exc(file=sys.stderr)
+
+    # -- metrics ----------------------------------------------------------------------
+    def _set_active(self, active: bool) -> None:
+        now = time.perf_counter()
+        if active and self._active_since is None:
+            self._active_since = now
+            self._rate_mark = (now, self.trainer.steps)
+        elif not active and self._active_since is not None:
+            self._active_s += now - self._active_since
+            self._active_since = None
+
+    def _record(self, report) -> None:
+        self._last_report = report
+        # a skipped step is NaN/inf by definition: it never reaches a plot
+        if report.skipped is None and math.isfinite(report.loss) and math.isfinite(report.grad_norm):
+            pending = self._pending
+            pending["step"].append(report.step)
+            pending["loss"].append(report.loss)
+            pending["grad_norm"].append(report.grad_norm)
+            pending["lr"].append(report.lr)
+        if report.time_grad_norms:
+            values = np.asarray(report.time_grad_norms, dtype=np.float64)
+            if np.all(np.isfinite(values)):
+                self._last_time_grads = values
+        now = time.perf_counter()
+        start, steps = self._rate_mark
+        if now - start >= RATE_WINDOW_S:
+            self._rate = (self.trainer.steps - steps) / (now - start)
+            self._rate_mark = (now, self.trainer.steps)
+        elif self._rate == 0.0 and now - start > 0.05:
+            self._rate = (self.trainer.steps - steps) / (now - start)
+
+    def _flush(self) -> None:
+        self._last_flush = time.perf_counter()
+        report = self._last_report
+        trainer = self.trainer
+        if trainer is None:
+            return
+        pending = self._pending
+        elapsed = self._active_s + ((time.perf_counter() - self._active_since) if self._active_since else 0.0)
+        param_norms = {}
+        if report is not None and report.skipped is None:
+            param_norms = {k: v for k, v in report.param_grad_norms.items() if math.isfinite(v)}
+        payload = {
+            "run": self.run_id,
+            "step": np.asarray(pending["step"], dtype=np.float64),
+            "loss": np.asarray(pending["loss"], dtype=np.float64),
+            "grad_norm": np.asarray(pending["grad_norm"], dtype=np.float64),
+            "lr": np.asarray(pending["lr"], dtype=np.float64),
+            "steps": trainer.steps,
+            "epoch": trainer.epoch,
+            "epochs": self._epochs,
+            "until_paused": self._until_paused,
+            "lr_now": trainer.lr,
+            "elapsed": elapsed,
+            "steps_per_s": self._rate,
+            "param_grad_norms": param_norms,
+            "time_grad_norms": self._last_time_grads,
+        }
+        for values in pending.values():
+            values.clear()
+        self.metrics.emit(payload)
+
+    def _emit_predictions(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_predictions < max(PREDICTIONS_MIN_INTERVAL_S, 10 * self._predictions_cost):
+            return
+        start = time.perf_counter()
+        data = self.trainer.predictions()
+        self._predictions_cost = time.perf_counter() - start
+        self._last_predictions = time.perf_counter()
+        if data.get("kind") == "sine":
+            for key in ("input", "target", "predicted", "rollout"):
+                if key in data:
+                    data[key] = np.nan_to_num(np.asarray(data[key], dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        data["run"] = self.run_id
+        data["epoch"] = self.trainer.epoch
+        self.predictions.emit(data)
+
+
+class RunHandle:
+    """A worker and the QThread it lives in; created and used in the GUI thread."""
+
+    def __init__(self, worker: TrainingWorker, parent: QObject | None = None):
+        self.worker = worker
+        self.thread = QThread(parent)
+        self.thread.setObjectName(f"trainingThread{worker.run_id}")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        try:
+            return self.thread.isRunning()
+        except RuntimeError:  # the C++ object is already gone
+            return False
+
+    def stop(self, timeout_ms: int = 1000) -> bool:
+        """Ask the loop to stop, then wait for the thread. True when it ended."""
+        self.worker.request_stop()
+        return self.wait(timeout_ms)
+
+    def wait(self, timeout_ms: int | None = None) -> bool:
+        if not self.is_running():
+            return True
+        self.thread.quit()
+        if timeout_ms is None:
+            return self.thread.wait()
+        return self.thread.wait(timeout_ms)
+
+    def discard(self) -> None:
+        """Let Qt free the finished thread (it is a child of the window)."""
+        if not self.is_running():
+            try:
+                self.thread.deleteLater()
+            except RuntimeError:
+                pass

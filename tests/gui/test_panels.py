@@ -1,0 +1,93 @@
+"""The panels' pure pieces: parameter count, buffers, names, the text reading."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_studio.core.config import ARCHITECTURES, MAX_SENTENCES_CHARS, ModelConfig, TaskConfig
+from rnn_studio.core.data import build_task, clean_sentences
+from rnn_studio.core.models import build_model, parameter_count
+from rnn_studio.gui.panels.common import GrowingBuffer
+from rnn_studio.gui.panels.data_panel import PRESETS, SentencesEdit
+from rnn_studio.gui.panels.gradient_panel import short_name
+from rnn_studio.gui.panels.model_panel import count_parameters
+from rnn_studio.gui.panels.text_view import reading_html
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arch=st.sampled_from(ARCHITECTURES),
+    layers=st.integers(1, 3),
+    hidden=st.integers(1, 24),
+    encoding=st.sampled_from(["onehot", "embedding"]),
+    bias=st.booleans(),
+    bidirectional=st.booleans(),
+    task=st.sampled_from(["text", "sine"]),
+)
+def test_parameter_count_matches_the_model_the_core_builds(arch, layers, hidden, encoding, bias, bidirectional, task):
+    bidirectional = bidirectional and arch != "elman"
+    model_cfg = ModelConfig(arch=arch, layers=layers, hidden=hidden, encoding=encoding, bias=bias,
+                            bidirectional=bidirectional, dropout=0.1)
+    task_obj = build_task(TaskConfig(kind=task, sine_windows=4))
+    vocab = len(task_obj.vocab) if task_obj.vocab is not None else 0
+    assert count_parameters(model_cfg, task, vocab) == parameter_count(build_model(model_cfg, task_obj))
+
+
+def test_every_preset_is_trainable_and_explained():
+    assert len(PRESETS) >= 3
+    for name, sentences, explanation in PRESETS:
+        assert clean_sentences(list(sentences)) == list(sentences), name
+        assert len(explanation) > 30
+
+
+def test_growing_buffer_keeps_every_point():
+    buffer = GrowingBuffer(2, capacity=4)
+    for start in range(0, 1000, 7):
+        steps = np.arange(start, start + 7, dtype=float)
+        buffer.extend(steps, steps * 2)
+    assert buffer.size == 7 * len(range(0, 1000, 7))
+    assert np.array_equal(buffer.column(0), np.arange(buffer.size))
+    assert np.array_equal(buffer.column(1), 2 * np.arange(buffer.size))
+    buffer.clear()
+    assert buffer.size == 0 and len(buffer.column(0)) == 0
+
+
+@pytest.mark.parametrize("name, short", [
+    ("rnn.weight_ih_l0", "W_ih0"), ("rnn.weight_hh_l2", "W_hh2"), ("rnn.bias_hh_l1_reverse", "b_hh1r"),
+    ("fc.weight", "out W"), ("fc.bias", "out b"), ("embedding.weight", "emb"),
+])
+def test_short_parameter_names(name, short):
+    assert short_name(name) == short
+
+
+def test_reading_marks_wrong_guesses():
+    sentences = [{"input": "hey you", "target": "ey you", "predicted": "ex yo "}]
+    body, right, total = reading_html(sentences)
+    assert (right, total) == (4, 6)
+    assert body.count("background:") == 2  # 'x' and the wrong space
+    assert "·" in body  # a wrong space is visible
+
+
+def test_reading_escapes_html_and_cuts_long_input():
+    sentences = [{"input": "<b>" + "a" * 500, "target": "b>" + "a" * 500, "predicted": "b>" + "a" * 500}] * 100
+    body, right, total = reading_html(sentences)
+    assert "<b>a" not in body and "&lt;b&gt;" in body
+    assert "more sentences" in body and total == right
+
+
+def test_sentences_edit_holds_at_most_the_limit(qtbot):
+    edit = SentencesEdit(max_chars=10)
+    qtbot.addWidget(edit)
+    offered = []
+    edit.limitExceeded.connect(offered.append)
+    edit.setPlainText("abcdefghijklmnop")
+    assert edit.toPlainText() == "abcdefghij" and offered == [16]
+    edit.selectAll()
+    edit.insertPlainText("xyz")
+    assert edit.toPlainText() == "xyz"
+    edit.replace_all("0123456789ABC")
+    assert edit.toPlainText() == "0123456789"
+    edit.undo()  # a preset replaced the text as one undoable edit
+    assert edit.toPlainText() == "xyz"
+    assert SentencesEdit().max_chars == MAX_SENTENCES_CHARS

@@ -1,0 +1,318 @@
+"""Issue 4 in the window: bad input, divergence, worker errors, thread lifecycle.
+
+Each problem ends in a plain message in the window (the message bar, not a
+modal box), the app stays usable, nothing the user typed is lost, and no
+thread is left running.
+"""
+
+import random
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QThread
+
+from rnn_studio.core import training
+from rnn_studio.core.config import MAX_SENTENCES_CHARS
+from rnn_studio.gui import MainWindow
+from rnn_studio.gui.panels.training_panel import FLAT_OUT
+
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_STUDIO_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.paceSlider.setValue(FLAT_OUT)
+    return w
+
+
+def state_is(*states):
+    return lambda state: state in states
+
+
+def steps_done(w) -> int:
+    trainer = w.worker.trainer if w.worker is not None else None
+    return trainer.steps if trainer is not None else 0
+
+
+def plotted(plot):
+    y = plot.getPlotItem().listDataItems()[0].yData
+    return np.empty(0) if y is None else np.asarray(y)
+
+
+def no_thread_running(w) -> bool:
+    return all(not t.isRunning() for t in w.findChildren(QThread))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "no sentences"),
+    ("   \n\t\n  ", "no sentences"),
+    ("a\nb\nc", "single character"),
+])
+def test_unusable_sentences_get_a_message_and_nothing_is_lost(window, qtbot, text, words):
+    w = window
+    w.sentencesEdit.setPlainText(text)
+    w.trainButton.click()
+    assert w.run_state == "idle" and w.trainButton.isEnabled()
+    assert words in w.message_text().lower()
+    assert w.messageBar.kind == "error"
+    assert w.sentencesEdit.toPlainText() == text  # nothing the user typed is touched
+    assert no_thread_running(w)
+
+
+@pytest.mark.parametrize("text", [
+    "héllo wörld\nçava très bien",
+    "שלום עולם\nمرحبا بالعالم",  # right-to-left
+    "emoji 😀🎉 line\nzero\u200bwidth\u200djoiner",
+    "combining e\u0301 marks\nnul \x00 char",
+    "windows\r\nline ends\r\n",
+])
+def test_any_unicode_trains_or_explains(window, qtbot, text):
+    w = window
+    w.sentencesEdit.setPlainText(text)
+    w.epochsSpin.setValue(3)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished", "idle"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    if w.run_state == "idle":
+        assert w.messageBar.kind == "error" and w.message_text()
+    else:
+        assert len(plotted(w.lossPlot)) == 3
+        w.promptEdit.setText(text.split("\n")[0][:3] or "x")
+        w.completeButton.click()
+        qtbot.waitUntil(lambda: w.completionView.text() != "" or not w.completionWarning.isHidden(), timeout=10_000)
+
+
+def test_a_huge_paste_is_cut_to_the_limit_with_a_message(window, qtbot):
+    w = window
+    edit = w.sentencesEdit
+    edit.clear()
+    mime = QMimeData()
+    mime.setText(("the quick brown fox jumps over the lazy dog\n" * 250_000))  # ~11 MB
+    edit.insertFromMimeData(mime)
+    assert edit.length() == MAX_SENTENCES_CHARS
+    assert f"{MAX_SENTENCES_CHARS:,}" in w.message_text()
+    assert w.messageBar.kind == "warning"
+    # and a programmatic set of a one-megabyte line is held to the same limit
+    edit.setPlainText("x" * 1_000_000)
+    assert edit.length() == MAX_SENTENCES_CHARS
+    # derived figures are recomputed after typing pauses, not per keystroke
+    qtbot.waitUntil(lambda: "sentence" in w.dataPanel.sentencesInfo.text(), timeout=5000)
+
+
+def test_unseen_characters_in_a_prompt_give_a_warning_not_an_error(window, qtbot):
+    w = window
+    w.epochsSpin.setValue(20)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    w.promptEdit.setText("go😀Z")
+    w.completeButton.click()
+    qtbot.waitUntil(lambda: w.completionView.text() != "", timeout=10_000)
+    assert w.completionView.text().startswith("go😀z")  # seed 000 lower-cases the prompt
+    assert not w.completionWarning.isHidden()
+    assert "never saw" in w.completionWarning.text() and "😀" in w.completionWarning.text()
+    # an empty prompt is explained, not raised
+    w.promptEdit.setText("")
+    w.completeButton.click()
+    qtbot.waitUntil(lambda: "empty" in w.completionWarning.text(), timeout=10_000)
+
+
+def test_prompt_before_any_training_is_explained(window):
+    w = window
+    w.completeButton.click()
+    assert not w.completionWarning.isHidden() and "Train" in w.completionWarning.text()
+
+
+def test_zero_epochs_shows_the_untrained_network(window, qtbot):
+    w = window
+    w.epochsSpin.setValue(0)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert len(plotted(w.lossPlot)) == 0
+    qtbot.waitUntil(lambda: w.textView.accuracy is not None, timeout=5000)
+
+
+def test_divergence_pauses_and_explains_then_resumes_after_a_fix(window, qtbot):
+    w = window
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData("sine"))
+    w.dataPanel.sineWindowsSpin.setValue(50)
+    w.optimizerCombo.setCurrentIndex(w.optimizerCombo.findData("sgd"))
+    w.lrSpin.setValue(100)
+    w.epochsSpin.setValue(200)
+    with qtbot.waitSignal(w.workerPaused, check_params_cb=lambda r: r == "diverged", timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert w.run_state == "paused" and w.pauseButton.text() == "Resume"
+    text = w.message_text()
+    assert w.messageBar.kind == "error"
+    assert "with learning rate 100" in text and ("NaN" in text or "infinite" in text)
+    assert "lower the learning rate" in text
+    qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) > 0, timeout=5000)
+    w._redraw()
+    for plot in (w.lossPlot, w.gradNormPlot):
+        assert np.all(np.isfinite(plotted(plot)))
+    # weights this far gone may diverge again at any learning rate: Reset starts afresh
+    w.resetButton.click()
+    w.lrSpin.setValue(0.01)
+    w.epochsSpin.setValue(5)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert len(plotted(w.lossPlot)) == 5
+
+
+def test_after_a_divergence_a_lower_learning_rate_and_resume_go_on(window, qtbot, monkeypatch):
+    w = window
+    real_step = training.Trainer.step
+    calls = {"n": 0}
+
+    def step_that_blows_up_once(self):
+        calls["n"] += 1
+        report = real_step(self)
+        if calls["n"] == 4:  # as if this update had produced NaN: skipped, weights untouched
+            report.loss, report.skipped, report.epoch_done = float("nan"), "loss became NaN", False
+        return report
+
+    monkeypatch.setattr(training.Trainer, "step", step_that_blows_up_once)
+    w.lrSpin.setValue(10)
+    w.epochsSpin.setValue(10)
+    with qtbot.waitSignal(w.workerPaused, check_params_cb=lambda r: r == "diverged", timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert "Loss became NaN at epoch" in w.message_text() and "learning rate 10:" in w.message_text()
+    w.lrSpin.setValue(0.01)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.pauseButton.click()  # Resume
+    assert w.messageBar.isHidden()  # the problem was dealt with
+    losses = plotted(w.lossPlot)
+    # ten steps, one of them reported as skipped: it never reached the plot
+    assert len(losses) == 9 and np.all(np.isfinite(losses))
+    assert w.lr_history.column(1)[-1] == 0.01
+
+
+def test_an_exception_in_the_worker_is_shown_and_the_app_stays_usable(window, qtbot, monkeypatch):
+    w = window
+    real_step = training.Trainer.step
+    calls = {"n": 0}
+
+    def broken_step(self):
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            raise RuntimeError("CUDA out of memory (pretend)")
+        return real_step(self)
+
+    monkeypatch.setattr(training.Trainer, "step", broken_step)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("failed"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert "CUDA out of memory (pretend)" in w.message_text()
+    assert w.messageBar.kind == "error"
+    assert w.trainButton.isEnabled() and w.taskCombo.isEnabled()
+    qtbot.waitUntil(lambda: no_thread_running(w), timeout=5000)
+    monkeypatch.setattr(training.Trainer, "step", real_step)
+    w.epochsSpin.setValue(3)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert len(plotted(w.lossPlot)) == 3
+
+
+def test_stop_during_the_first_step_and_reset_during_a_run(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    w.trainButton.click()
+    w.stopButton.click()  # before the trainer is even built, most likely
+    assert w.run_state == "stopped" and no_thread_running(w)
+    w.trainButton.click()
+    qtbot.waitUntil(lambda: steps_done(w) >= 2, timeout=RUN_TIMEOUT_MS)
+    w.resetButton.click()
+    assert w.run_state == "idle" and no_thread_running(w)
+    assert len(plotted(w.lossPlot)) == 0
+
+
+def test_step_while_stopped_starts_a_new_paused_run(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    w.trainButton.click()
+    qtbot.waitUntil(lambda: steps_done(w) >= 2, timeout=RUN_TIMEOUT_MS)
+    w.stopButton.click()
+    with qtbot.waitSignal(w.workerPaused, check_params_cb=lambda r: r == "step", timeout=RUN_TIMEOUT_MS):
+        w.stepButton.click()
+    assert w.run_state == "paused" and steps_done(w) == 1
+    qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) == 1, timeout=5000)
+
+
+def test_device_change_while_paused_waits_for_the_next_run(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    with qtbot.waitSignal(w.workerPaused, timeout=RUN_TIMEOUT_MS):
+        w.stepButton.click()
+    assert not w.deviceCombo.isEnabled()
+    names = [w.deviceCombo.itemData(i) for i in range(w.deviceCombo.count())]
+    other = next((i for i, n in enumerate(names) if n != "cpu"), None)
+    if other is None:
+        pytest.skip("this machine lists only the CPU")
+    w.deviceCombo.setCurrentIndex(other)  # programmatic: the widget itself is locked
+    assert w.messageBar.kind == "info"  # "takes effect when you press Train"
+    w.pauseButton.click()  # the paused run resumes on its own device
+    qtbot.waitUntil(lambda: steps_done(w) >= 3, timeout=RUN_TIMEOUT_MS)
+    w.stopButton.click()
+    enabled = w.deviceCombo.model().item(other).isEnabled()
+    w.trainButton.click()
+    if enabled:
+        qtbot.waitUntil(lambda: w.run_state in ("running", "finished"), timeout=RUN_TIMEOUT_MS)
+    else:
+        assert w.run_state == "stopped" and "not available" in w.message_text()
+    w.stop()
+    assert no_thread_running(w)
+
+
+def test_many_train_stop_cycles_at_random_moments(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    rng = random.Random(4)
+    for _ in range(40):
+        w.trainButton.click()
+        qtbot.wait(rng.choice([0, 0, 1, 5, 20]))
+        if rng.random() < 0.3:
+            w.pauseButton.click()
+        if rng.random() < 0.2:
+            w.stepButton.click()
+        w.stopButton.click() if rng.random() < 0.8 else w.resetButton.click()
+        assert not w.run_thread or not w.run_thread.isRunning()
+    assert no_thread_running(w)
+    assert w.trainButton.isEnabled()
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("running")):
+        w.trainButton.click()
+    qtbot.waitUntil(lambda: steps_done(w) >= 2, timeout=RUN_TIMEOUT_MS)
+    w.close()
+    assert w.closed_cleanly and no_thread_running(w)
+
+
+def test_settings_locked_during_a_run_take_effect_on_the_next(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    w.trainButton.click()
+    qtbot.waitUntil(lambda: steps_done(w) >= 1, timeout=RUN_TIMEOUT_MS)
+    assert not w.hiddenSpin.isEnabled()
+    w.hiddenSpin.setValue(20)  # programmatic, the widget is locked
+    assert w.worker.trainer.cfg.model.hidden == 12  # the run keeps its own settings
+    w.stopButton.click()
+    w.epochsSpin.setValue(2)
+    w.untilPausedCheck.setChecked(False)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert w.worker.trainer.cfg.model.hidden == 20
+
+
+def test_the_window_closes_with_the_app_after_a_stop(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.untilPausedCheck.setChecked(True)
+    w.trainButton.click()
+    qtbot.waitUntil(lambda: steps_done(w) >= 1, timeout=RUN_TIMEOUT_MS)
+    w.stopButton.click()
+    w.close()
+    assert w.closed_cleanly and no_thread_running(w)
+    assert not w.isVisible()
