@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
 
 import torch
 
 from .config import RunConfig
 from .data import Vocabulary
+from .devices import resolve_device
 from .errors import CheckpointError, StudioError
 
 FORMAT = "rnn-studio-checkpoint"
@@ -73,18 +75,25 @@ def read_checkpoint(path: str) -> dict:
     if os.path.isdir(path):
         raise CheckpointError(f"{path} is a folder, not a checkpoint")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        # torch warns about pickle protocols it did not write; the CLI promises one line
+        with fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(fh, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "Weights only load failed" in text or "Unsupported global" in text or "unsupported" in text.lower():
+        # a GLOBAL/REDUCE/BUILD of something not allow-listed: the file asks to run code
+        if "GLOBAL" in text or "allowlist" in text or "Can only" in text:
             raise CheckpointError(
                 f"{path} was refused: it asks to run code or build objects when loaded, which a checkpoint never needs"
             ) from None
-        raise CheckpointError(f"{path} is not an RNN Studio checkpoint (or it is damaged)") from None
+        raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
     except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError,
-            AttributeError, TypeError, UnicodeDecodeError) as exc:
-        if isinstance(exc, OSError) and exc.errno is not None:
-            raise CheckpointError(f"cannot read {path}: {exc.strerror}") from None
+            AttributeError, TypeError, UnicodeDecodeError):
+        # OSError here comes from torch's zip reader on a cut file (EINVAL), not from the disk
         raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an RNN Studio checkpoint")
@@ -108,13 +117,22 @@ def load_trainer(path: str, device: str | None = None):
         if cfg.task.kind == "text" and cfg.task.text_file and not os.path.exists(cfg.task.text_file):
             # the text it was trained on is gone; the weights still complete text
             cfg.task.text_file = None
-            cfg.task.sentences = [("".join(vocab.chars) or "  ")]
+            # any placeholder will do (the vocabulary is given); it must pass clean_sentences
+            cfg.task.sentences = ["".join(vocab.chars).replace("\r", " ").replace("\n", " ") + " ."]
         if cfg.task.kind == "text" and not cfg.task.text_file:
             cfg.task.sentences = cfg.task.sentences or ["  "]
+        if device is None:
+            # saved on a machine with a GPU, opened on one without: use what is here
+            try:
+                resolve_device(cfg.train.device)
+            except (StudioError, AttributeError):
+                cfg.train.device = "auto"
         trainer = Trainer(cfg, vocab=vocab, device=device)
+        trainer.epoch = int(payload.get("epoch", 0) or 0)
+        trainer.steps = int(payload.get("steps", 0) or 0)
     except StudioError as exc:
         raise CheckpointError(f"{path} holds settings this version cannot use: {exc}") from None
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise CheckpointError(f"{path} is damaged: {exc}") from None
     try:
         trainer.model.load_state_dict(payload["model"])
@@ -127,6 +145,4 @@ def load_trainer(path: str, device: str | None = None):
             trainer.optimizer.load_state_dict(payload["optimizer"])
         except (ValueError, KeyError, TypeError, RuntimeError):
             pass  # the weights are what matter for completion; a fresh optimizer is fine
-    trainer.epoch = int(payload.get("epoch", 0) or 0)
-    trainer.steps = int(payload.get("steps", 0) or 0)
     return trainer

@@ -151,9 +151,9 @@ class SentenceTask:
 
     def __init__(self, sentences, vocab: Vocabulary | None = None):
         self.sentences = clean_sentences(sentences)
-        self.vocab = vocab or Vocabulary.from_texts(self.sentences)
         maxlen = max(len(s) for s in self.sentences)
         self.padded = [s.ljust(maxlen) for s in self.sentences]  # the seed pads with spaces
+        self.vocab = vocab or Vocabulary.from_texts(self.padded)  # the padding is a character too
         idx = torch.tensor([self.vocab.encode(s) for s in self.padded], dtype=torch.long)
         self.batch = Batch(inputs=idx[:, :-1].contiguous(), targets=idx[:, 1:].contiguous())
         self.steps_per_epoch = 1

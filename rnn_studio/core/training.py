@@ -59,7 +59,7 @@ class Trainer:
         check_fits(self.cfg.model, size, size, text=self.task.kind == "text")
         self.model: RecurrentNet = build_model(self.cfg.model, self.task).to(self.device)
         self.params = [p for p in self.model.parameters()]
-        self._modules = list(self.model.modules())
+        self._module_list = list(self.model.modules())
         self.param_names = [n for n, _ in self.model.named_parameters()]
         tr = self.cfg.train
         if tr.optimizer == "sgd":
@@ -142,7 +142,7 @@ class Trainer:
 
     def _ensure_train_mode(self) -> None:
         # model.train() walks and sets every submodule each call; checking is cheaper
-        if not all(module.training for module in self._modules):
+        if not all(module.training for module in self._module_list):
             self.model.train()
 
     def _next_batch(self):
