@@ -5,6 +5,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The test models are tiny: one thread is faster than two fighting over a
+# shared, busy 2-core machine (seen: 10-100x slower steps under load).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("RNN_STUDIO_SETTINGS_DIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / f"rnn-studio-test-settings-{os.getpid()}"))
 
 ROOT = Path(__file__).resolve().parents[1]
