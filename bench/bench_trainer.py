@@ -81,8 +81,10 @@ def time_trainer(cfg: RunConfig, epochs: int):
     return seconds, [r.loss for r in reports[9::10]]
 
 
-def time_plain_text(cfg: RunConfig, epochs: int):
-    """Seed 000's loop on the Trainer's own model and data tensors."""
+def time_plain_text(cfg: RunConfig, epochs: int, release: bool = False):
+    """Seed 000's loop on the Trainer's own model and data tensors. With
+    ``release``, the step's tensors are dropped at the end of each iteration
+    (the seed's loop holds them while it builds the next step)."""
     trainer = fresh_trainer(cfg)  # seeded: same weights and data as the trainer side
     model = trainer.model
     input_seq, target_seq = trainer.task.batch.inputs, trainer.task.batch.targets
@@ -99,11 +101,14 @@ def time_plain_text(cfg: RunConfig, epochs: int):
         optimizer.step()
         if epoch % 10 == 0:
             printed.append(loss.item())  # the seed prints the loss every 10 epochs
+        if release:
+            del output, hidden, loss
     return clock.stop(), printed
 
 
-def time_plain_sine(cfg: RunConfig, epochs: int):
-    """Seed 002's loop on the Trainer's own model and data tensors."""
+def time_plain_sine(cfg: RunConfig, epochs: int, release: bool = False):
+    """Seed 002's loop on the Trainer's own model and data tensors (``release``
+    as for ``time_plain_text``)."""
     trainer = fresh_trainer(cfg)
     model = trainer.model
     X_train, y_train = trainer.task.batch.inputs, trainer.task.batch.targets  # noqa: N806 (the seed's names)
@@ -120,16 +125,29 @@ def time_plain_sine(cfg: RunConfig, epochs: int):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())  # the seed keeps every epoch's loss
+        if release:
+            del outputs, loss
     return clock.stop(), losses[9::10]
+
+
+CLOCKS = ("wall", "cpu")
+
+
+def quartiles(values) -> tuple[float, float]:
+    if len(values) < 2:
+        return values[0], values[0]
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return q1, q3
 
 
 def compare(name: str, sides: dict, epochs: int, repeats: int) -> dict:
     """Run every side ``repeats`` times, rotating the order each repeat.
 
-    sides: label -> callable(epochs) -> (seconds, losses). The first side is
-    the reference for the ratios."""
+    sides: label -> callable(epochs) -> ((wall s, CPU s), losses). The first
+    side is the reference: a ratio is side/reference throughput within one
+    repeat, and the figure given is the median of those ratios."""
     labels = list(sides)
-    rates = {label: [] for label in labels}
+    rates = {label: {clock: [] for clock in CLOCKS} for label in labels}
     losses = {}
     for label in labels:  # warm-up: first-call costs, allocator, caches
         sides[label](min(epochs, 20))
@@ -137,33 +155,51 @@ def compare(name: str, sides: dict, epochs: int, repeats: int) -> dict:
         order = labels[r % len(labels) :] + labels[: r % len(labels)]
         for label in order:
             seconds, loss = sides[label](epochs)
-            rates[label].append(epochs / seconds)
+            for clock, sec in zip(CLOCKS, seconds, strict=True):
+                rates[label][clock].append(epochs / sec)
             losses[label] = loss
     reference = labels[0]
-    result = {"name": name, "epochs": epochs, "repeats": repeats, "sides": {}}
+    result = {"name": name, "epochs": epochs, "repeats": repeats, "sides": {}, "rates": rates}
     for label in labels:
-        ratios = [a / b for a, b in zip(rates[label], rates[reference], strict=True)]
-        diff = max(abs(a - b) for a, b in zip(losses[label], losses[reference], strict=True)) if losses[label] else 0.0
-        result["sides"][label] = {
-            "steps_per_s": median(rates[label]),
-            "ms_per_step": 1000.0 / median(rates[label]),
-            "ratio": median(ratios),
-            "ratio_range": (min(ratios), max(ratios)),
-            "loss_diff": diff,
-            "final_loss": losses[label][-1] if losses[label] else float("nan"),
-        }
+        side = {}
+        for clock in CLOCKS:
+            ratios = [a / b for a, b in zip(rates[label][clock], rates[reference][clock], strict=True)]
+            side[clock] = {
+                "steps_per_s": median(rates[label][clock]),
+                "ms_per_step": 1000.0 / median(rates[label][clock]),
+                "ratio": median(ratios),
+                "ratio_iqr": quartiles(ratios),
+            }
+        pairs = zip(losses[label], losses[reference], strict=True)
+        side["loss_diff"] = max(abs(a - b) for a, b in pairs) if losses[label] else 0.0
+        side["final_loss"] = losses[label][-1] if losses[label] else float("nan")
+        result["sides"][label] = side
     return result
 
 
+def paired_ratio(result: dict, label: str, reference: str, clock: str) -> float:
+    """Median over repeats of label's throughput / reference's, same repeat."""
+    rates = result["rates"]
+    return median([a / b for a, b in zip(rates[label][clock], rates[reference][clock], strict=True)])
+
+
+def ratio_text(side: dict, clock: str) -> str:
+    low, high = side[clock]["ratio_iqr"]
+    return f"**{side[clock]['ratio']:.3f}** ({low:.2f}-{high:.2f})"
+
+
 def print_comparison(result: dict) -> None:
-    print(f"\n### {result['name']}  ({result['epochs']} epochs x {result['repeats']} repeats, medians)\n")
-    print("| side | steps/s | ms/step | ratio to plain (min-max) | loss at the last epoch | max loss diff vs plain |")
-    print("| --- | ---: | ---: | --- | ---: | ---: |")
+    print(f"\n### {result['name']}\n")
+    print(f"{result['epochs']} epochs per timing, {result['repeats']} repeats; medians (interquartile range)\n")
+    print(
+        "| side | steps/s | ms/step | ratio to plain, wall | ratio to plain, CPU time "
+        "| loss at the last epoch | max loss diff vs plain |"
+    )
+    print("| --- | ---: | ---: | --- | --- | ---: | ---: |")
     for label, s in result["sides"].items():
-        low, high = s["ratio_range"]
         print(
-            f"| {label} | {s['steps_per_s']:.0f} | {s['ms_per_step']:.3f} | **{s['ratio']:.3f}** "
-            f"({low:.2f}-{high:.2f}) | {s['final_loss']:.4f} | {s['loss_diff']:.1e} |"
+            f"| {label} | {s['wall']['steps_per_s']:.0f} | {s['wall']['ms_per_step']:.3f} | {ratio_text(s, 'wall')} "
+            f"| {ratio_text(s, 'cpu')} | {s['final_loss']:.4f} | {s['loss_diff']:.1e} |"
         )
 
 
@@ -179,13 +215,27 @@ def with_every(cfg: RunConfig, every: int | None) -> RunConfig:
 
 def bench_task(name: str, cfg: RunConfig, plain, epochs: int, repeats: int) -> dict:
     default_every = cfg.train.time_grad_every
+    seed, lean = "plain loop (seed)", "plain loop, releasing each step's tensors"
+    default, every = f"Trainer, dLoss/dh_t every {default_every} steps (default)", "Trainer, dLoss/dh_t every step"
     sides = {
-        "plain loop (seed)": lambda n: plain(with_every(cfg, None), n),
-        f"Trainer, dLoss/dh_t every {default_every} steps (default)": lambda n: time_trainer(with_every(cfg, None), n),
-        "Trainer, dLoss/dh_t every step": lambda n: time_trainer(with_every(cfg, 1), n),
+        seed: lambda n: plain(with_every(cfg, None), n),
+        lean: lambda n: plain(with_every(cfg, None), n, release=True),
+        default: lambda n: time_trainer(with_every(cfg, None), n),
+        every: lambda n: time_trainer(with_every(cfg, 1), n),
     }
     result = compare(name, sides, epochs, repeats)
     print_comparison(result)
+    # The seed's loop keeps the last step's outputs alive while it builds the
+    # next; the trainer's locals die with each step. Where that matters, this
+    # is the trainer against the plain loop without that handicap.
+    print("\nAgainst the plain loop that releases each step's tensors (wall / CPU time): ", end="")
+    print(
+        "; ".join(
+            f"{label.split(',')[1].strip()} {paired_ratio(result, label, lean, 'wall'):.3f} / "
+            f"{paired_ratio(result, label, lean, 'cpu'):.3f}"
+            for label in (default, every)
+        )
+    )
     return result
 
 
@@ -208,22 +258,20 @@ def bench_elman(label: str, batch: int, steps: int, inputs: int, hidden: int, it
 
         return run
 
-    result = compare(label, {"nn.RNN": timed(reference), "ElmanRNN (from scratch)": timed(elman)}, iters, repeats)
-    s = result["sides"]
+    result = compare(label, {"nn.RNN": timed(reference), "Elman": timed(elman)}, iters, repeats)
+    ref, own = result["sides"]["nn.RNN"], result["sides"]["Elman"]
     print(
-        f"| {label} | {batch} x {steps} x {inputs} -> {hidden} | {s['nn.RNN']['steps_per_s']:.0f} | "
-        f"{s['ElmanRNN (from scratch)']['steps_per_s']:.0f} | **{s['ElmanRNN (from scratch)']['ratio']:.2f}** |"
+        f"| {label} | {batch} x {steps} x {inputs} -> {hidden} | {ref['wall']['steps_per_s']:.0f} "
+        f"| {own['wall']['steps_per_s']:.0f} | {ratio_text(own, 'wall')} | {ratio_text(own, 'cpu')} |"
     )
     return result
 
 
 # -- 4: architectures on the default text task --------------------------------------
 def bench_archs(archs, epochs: int, repeats: int) -> None:
-    print(f"\n### Architectures on the default text task ({epochs} epochs x {repeats} repeats, medians)\n")
-    print(
-        "| arch | plain loop ms/epoch | Trainer ms/epoch (default sampling) | ratio | "
-        "Trainer ms/epoch (dLoss/dh_t every step) | ratio |"
-    )
+    print("\n### Architectures on the default text task (ms per epoch = per step)\n")
+    print(f"{epochs} epochs per timing, {repeats} repeats; medians; ratios to the plain loop, wall / CPU time\n")
+    print("| arch | plain loop | Trainer, default sampling | ratio | Trainer, dLoss/dh_t every step | ratio |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for arch in archs:
         cfg = with_every(defaults_for("text", arch=arch), None)
@@ -239,10 +287,11 @@ def bench_archs(archs, epochs: int, repeats: int) -> None:
             repeats,
         )
         s = result["sides"]
-        print(
-            f"| {arch} | {s['plain']['ms_per_step']:.3f} | {s['trainer']['ms_per_step']:.3f} | "
-            f"{s['trainer']['ratio']:.3f} | {s['every step']['ms_per_step']:.3f} | {s['every step']['ratio']:.3f} |"
-        )
+        cells = [f"{s['plain']['wall']['ms_per_step']:.3f}"]
+        for label in ("trainer", "every step"):
+            side = s[label]
+            cells += [f"{side['wall']['ms_per_step']:.3f}", f"{side['wall']['ratio']:.2f} / {side['cpu']['ratio']:.2f}"]
+        print(f"| {arch} | " + " | ".join(cells) + " |")
 
 
 def main(argv=None) -> None:
@@ -269,20 +318,25 @@ def main(argv=None) -> None:
             defaults_for("text"),
             time_plain_text,
             epochs=100,
-            repeats=7 if quick else 31,
+            repeats=7 if quick else 41,
         )
     if "sine" in only:
         bench_task(
             "Sine next-value, seed 002 (1000 windows x 20 points, RNN hidden 32, Adam 0.001, MSE)",
             defaults_for("sine", "next-value"),
             time_plain_sine,
-            epochs=30 if quick else 100,
-            repeats=3 if quick else 15,
+            # short timings, many of them: the load of a shared machine changes
+            # within seconds, and only what both sides share cancels out
+            epochs=20,
+            repeats=9 if quick else 41,
         )
     if "elman" in only:
         print("\n### Elman layer from explicit tensors vs nn.RNN (forward + backward, medians)\n")
-        print("| sizes of | batch x steps x inputs -> hidden | nn.RNN steps/s | Elman steps/s | ratio Elman/nn.RNN |")
-        print("| --- | --- | ---: | ---: | ---: |")
+        print(
+            "| sizes of | batch x steps x inputs -> hidden | nn.RNN steps/s | Elman steps/s "
+            "| ratio Elman/nn.RNN, wall | ratio, CPU time |"
+        )
+        print("| --- | --- | ---: | ---: | --- | --- |")
         n = 1 if quick else 3
         text = fresh_trainer(with_every(defaults_for("text"), None)).task
         bench_elman("text (seed 000)", len(text.sentences), text.seq_len, len(text.vocab), 12, 100 * n, 3 * n + 2)

@@ -165,9 +165,11 @@ class RecurrentNet(nn.Module):
         is kept and a hook on each step's autograd node reads the gradient
         that reaches h_t, at the cost of one norm per step. For nn.RNN
         elsewhere (cuDNN) the gradient is rebuilt from the read-out's by the
-        recursion in ``_traced_by_recursion``. The rest (LSTM, which runs on
-        oneDNN on CPU, and GRU off CPU) are stepped one time step at a time,
-        which costs several times a plain step: the trainer samples it."""
+        recursion in ``_traced_by_recursion``. LSTM (oneDNN on CPU, cuDNN on
+        GPU: no per-step nodes) is written out with ``torch.lstm_cell``, the
+        cell nn.LSTMCell runs, one step and layer at a time, and GRU off CPU
+        is stepped through nn.GRU one time step at a time. Those cost a few
+        times a plain step, which is why the trainer samples this."""
         enc = self.encode(x)
         if self.directions != 1:
             out, hidden = self.forward(x, hidden)
@@ -190,6 +192,8 @@ class RecurrentNet(nn.Module):
             if isinstance(self.rnn, nn.RNN):
                 return self._traced_by_recursion(states, new_hidden)
             # a GRU that torch did not build step by step: step it below
+        if isinstance(self.rnn, nn.LSTM) and not self.rnn.proj_size:
+            return self._traced_by_cells(enc, hidden)
         outs, tops = [], []
         for t in range(enc.shape[1]):
             o_t, hidden = self.rnn(enc[:, t : t + 1], hidden)
@@ -228,12 +232,55 @@ class RecurrentNet(nn.Module):
         for t, (node, index) in enumerate(nodes):
             node.register_prehook(_norm_hook(norms, t, index))
         out = self.fc(self.drop(states))
+        device, dtype = states.device, states.dtype
 
         def grads_fn():
-            zero = states.new_zeros(())
+            zero = torch.zeros((), device=device, dtype=dtype)
             return torch.stack([zero if n is None else n for n in norms])
 
         return out, hidden, grads_fn
+
+    def _traced_by_cells(self, enc: torch.Tensor, hidden):
+        """forward_traced for nn.LSTM: its own weights, one lstm_cell per step
+        and layer (what nn.LSTM computes, to float rounding; inter-layer
+        dropout as nn.LSTM applies it), each top-layer h_t a graph node whose
+        retained .grad is the whole dLoss/dh_t. Several times cheaper than
+        calling nn.LSTM once per time step."""
+        rnn = self.rnn
+        batch, steps = enc.shape[0], enc.shape[1]
+        if hidden is None:
+            zeros = enc.new_zeros(self.num_layers, batch, self.hidden_size)
+            hidden = (zeros, zeros)
+        hs, cs = list(hidden[0].unbind(0)), list(hidden[1].unbind(0))
+        weights = [
+            (
+                getattr(rnn, f"weight_ih_l{layer}"),
+                getattr(rnn, f"weight_hh_l{layer}"),
+                getattr(rnn, f"bias_ih_l{layer}") if rnn.bias else None,
+                getattr(rnn, f"bias_hh_l{layer}") if rnn.bias else None,
+            )
+            for layer in range(self.num_layers)
+        ]
+        dropout = rnn.dropout if self.training else 0.0
+        tops: list[torch.Tensor] = []
+        for t in range(steps):
+            layer_input = enc[:, t]
+            for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+                hs[layer], cs[layer] = torch.lstm_cell(layer_input, (hs[layer], cs[layer]), w_ih, w_hh, b_ih, b_hh)
+                layer_input = hs[layer]
+                if dropout and layer < self.num_layers - 1:
+                    layer_input = nn.functional.dropout(layer_input, dropout, True)
+            if layer_input.requires_grad:
+                layer_input.retain_grad()
+            tops.append(layer_input)
+        states = torch.stack(tops, dim=1)
+        out = self.fc(self.drop(states))
+        device = states.device
+
+        def grads_fn():
+            return torch.stack([_norm(h.grad).to(device) for h in tops])
+
+        return out, (torch.stack(hs), torch.stack(cs)), grads_fn
 
     def _traced_by_recursion(self, states: torch.Tensor, hidden):
         """forward_traced for nn.RNN (tanh or ReLU) when torch ran it fused.
