@@ -162,6 +162,7 @@ class _Progress:
 
 def cmd_train(args) -> int:
     from .core.checkpoints import save_checkpoint
+    from .core.resources import apply_thread_policy
     from .core.training import Trainer
 
     cfg = config_from_args(args)
@@ -171,6 +172,7 @@ def cmd_train(args) -> int:
             from .core.errors import CheckpointError
             raise CheckpointError(f"cannot save to {args.save}: the folder {folder} does not exist")
     trainer = Trainer(cfg)
+    apply_thread_policy(trainer.parameter_count, trainer.device.type)
     epochs = cfg.train.epochs
     progress = None if args.json else _Progress(epochs)
     out = sys.stdout

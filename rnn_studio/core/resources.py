@@ -56,3 +56,26 @@ def check_fits(cfg: ModelConfig, input_size: int, output_size: int, text: bool =
             f"{need / 2**30:.1f} GiB to train; this machine has {available / 2**30:.1f} GiB free: choose fewer layers or a smaller hidden size"
         )
     return params
+
+
+SMALL_MODEL_PARAMETERS = 50_000
+
+
+def threads_for(parameter_count: int, device_type: str = "cpu") -> int | None:
+    """How many CPU threads torch should use for a model this size, or None
+    to leave torch's choice. The classroom models (a few hundred to a few
+    thousand parameters) run each operation in microseconds, where a second
+    thread only adds hand-offs: on a busy 2-core machine the seed run took
+    23 ms/epoch with 2 threads and 1.3 ms with 1 (bench/README.md, Threads).
+    One thread also leaves the other core to the window."""
+    if device_type == "cpu" and parameter_count < SMALL_MODEL_PARAMETERS:
+        return 1
+    return None
+
+
+def apply_thread_policy(parameter_count: int, device_type: str = "cpu") -> None:
+    import torch
+
+    threads = threads_for(parameter_count, device_type)
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
