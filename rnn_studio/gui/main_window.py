@@ -39,6 +39,7 @@ from ..core.config import MAX_SENTENCES_CHARS, RunConfig, defaults_for, validate
 from ..core.data import clean_sentences
 from ..core.devices import resolve_device
 from ..core.errors import StudioError
+from ..core.resources import check_fits
 from . import settings as store
 from .panels.common import GrowingBuffer, MessageBar, tooltip
 from .panels.data_panel import DataPanel
@@ -49,9 +50,17 @@ from .panels.prompt_panel import PromptPanel
 from .panels.sine_plot import SineView
 from .panels.text_view import TextView
 from .panels.training_panel import FLAT_OUT, TrainingPanel
-from .worker import RunHandle, TrainingWorker
+from .worker import RunHandle, TrainingWorker, warm_up_in_background
 
-REDRAW_INTERVAL_MS = 40  # plots redraw at most 25 times a second, and only when data changed
+# The timer ticks at least this far apart; each tick redraws one view whose data
+# changed (plots update when their data changed, never per training step).
+REDRAW_INTERVAL_MS = 15
+MAX_REDRAW_INTERVAL_MS = 500  # ...and at least twice a second
+# Painting pyqtgraph plots is Python that holds the GIL, so every millisecond the
+# GUI thread spends drawing is one the training thread waits. The redraw interval
+# grows until the GUI thread is busy at most this fraction of the time.
+GUI_BUSY_TARGET = 0.08
+PACED_GUI_BUSY_TARGET = 0.5  # when the pace control slows training, smooth drawing matters more
 AUTOSAVE_DELAY_MS = 600  # settings and sentences are saved this long after the last edit
 STOP_WAIT_MS = 1000
 IN_PROGRESS = ("running", "paused")
@@ -86,6 +95,8 @@ class MainWindow(QMainWindow):
         self._run_info: dict = {}
         self._progress: dict | None = None
         self._progress_dirty = False
+        self._frame_mark: tuple[float, float] | None = None
+        self._next_view = 0
         self._completion_id = 0
         self._settings_note_shown = False
         self._restoring = False
@@ -99,6 +110,10 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._update_controls()
         self._update_parameter_count()
+        QTimer.singleShot(0, warm_up_in_background)  # once the window is up
+        app = QApplication.instance()
+        if app is not None:  # quitting the app without closing the window still ends every run
+            app.aboutToQuit.connect(self._stop_all)
 
     # ------------------------------------------------------------------ layout
     def _build_ui(self) -> None:
@@ -179,13 +194,34 @@ class MainWindow(QMainWindow):
 
         # the names tests and checks use, as attributes too
         names = {
-            self.dataPanel: ("taskCombo", "presetCombo", "sentencesEdit", "sineModeCombo", "sineWindowsSpin",
-                             "sineLengthSpin", "sineNoiseSpin"),
+            self.dataPanel: (
+                "taskCombo",
+                "presetCombo",
+                "sentencesEdit",
+                "sineModeCombo",
+                "sineWindowsSpin",
+                "sineLengthSpin",
+                "sineNoiseSpin",
+            ),
             self.modelPanel: ("archCombo", "layersSpin", "hiddenSpin", "encodingCombo", "dropoutSpin"),
-            self.trainingPanel: ("optimizerCombo", "lrSpin", "epochsSpin", "untilPausedCheck", "clipSpin",
-                                 "seedSpin", "paceSlider", "deviceCombo"),
-            self.promptPanel: ("promptEdit", "lengthSpin", "temperatureSlider", "completeButton",
-                               "completionView", "completionWarning"),
+            self.trainingPanel: (
+                "optimizerCombo",
+                "lrSpin",
+                "epochsSpin",
+                "untilPausedCheck",
+                "clipSpin",
+                "seedSpin",
+                "paceSlider",
+                "deviceCombo",
+            ),
+            self.promptPanel: (
+                "promptEdit",
+                "lengthSpin",
+                "temperatureSlider",
+                "completeButton",
+                "completionView",
+                "completionWarning",
+            ),
         }
         for panel, attributes in names.items():
             for name in attributes:
@@ -219,16 +255,41 @@ class MainWindow(QMainWindow):
         layout.setSpacing(6)
         style = self.style()
         specs = (
-            ("trainButton", "Train", QStyle.StandardPixmap.SP_MediaPlay, "Ctrl+Return",
-             "Start training a new network with the settings on the left."),
-            ("pauseButton", "Pause", QStyle.StandardPixmap.SP_MediaPause, "Space",
-             "Pause training, or resume where it paused; you can change the learning rate meanwhile."),
-            ("stepButton", "Step", QStyle.StandardPixmap.SP_MediaSkipForward, "",
-             "Train exactly one more epoch, then pause (starts a new run if none is going)."),
-            ("stopButton", "Stop", QStyle.StandardPixmap.SP_MediaStop, "Esc",
-             "End this run; the plots and the trained network stay so you can still try prompts."),
-            ("resetButton", "Reset", QStyle.StandardPixmap.SP_BrowserReload, "Ctrl+R",
-             "Stop, forget the trained network and clear the plots; the next Train starts from scratch."),
+            (
+                "trainButton",
+                "Train",
+                QStyle.StandardPixmap.SP_MediaPlay,
+                "Ctrl+Return",
+                "Start training a new network with the settings on the left.",
+            ),
+            (
+                "pauseButton",
+                "Pause",
+                QStyle.StandardPixmap.SP_MediaPause,
+                "Space",
+                "Pause training, or resume where it paused; you can change the learning rate meanwhile.",
+            ),
+            (
+                "stepButton",
+                "Step",
+                QStyle.StandardPixmap.SP_MediaSkipForward,
+                "",
+                "Train exactly one more epoch, then pause (starts a new run if none is going).",
+            ),
+            (
+                "stopButton",
+                "Stop",
+                QStyle.StandardPixmap.SP_MediaStop,
+                "Esc",
+                "End this run; the plots and the trained network stay so you can still try prompts.",
+            ),
+            (
+                "resetButton",
+                "Reset",
+                QStyle.StandardPixmap.SP_BrowserReload,
+                "Ctrl+R",
+                "Stop, forget the trained network and clear the plots; the next Train starts from scratch.",
+            ),
         )
         font = bar.font()
         font.setPointSize(font.pointSize() + 2)
@@ -258,8 +319,10 @@ class MainWindow(QMainWindow):
         self.logScaleCheck = QCheckBox("Log scale", bar)
         self.logScaleCheck.setObjectName("logScaleCheck")
         self.logScaleCheck.setFont(progress_font)
-        tooltip(self.logScaleCheck, "Draw the loss and gradient plots on a logarithmic scale, "
-                                    "so small changes late in training stay visible.")
+        tooltip(
+            self.logScaleCheck,
+            "Draw the loss and gradient plots on a logarithmic scale, so small changes late in training stay visible.",
+        )
         layout.addWidget(self.logScaleCheck)
         return bar
 
@@ -269,8 +332,13 @@ class MainWindow(QMainWindow):
         self.stepButton.clicked.connect(self.step)
         self.stopButton.clicked.connect(self.stop)
         self.resetButton.clicked.connect(self.reset)
-        for keys, slot in (("Ctrl+Return", self.train), ("Ctrl+Enter", self.train), ("Space", self._space),
-                           ("Esc", self.stop), ("Ctrl+R", self.reset)):
+        for keys, slot in (
+            ("Ctrl+Return", self.train),
+            ("Ctrl+Enter", self.train),
+            ("Space", self._space),
+            ("Esc", self.stop),
+            ("Ctrl+R", self.reset),
+        ):
             QShortcut(QKeySequence(keys), self, slot)
         self.logScaleCheck.toggled.connect(self._set_log)
 
@@ -280,6 +348,7 @@ class MainWindow(QMainWindow):
         self.dataPanel.analysed.connect(self._update_parameter_count)
         self.dataPanel.taskCombo.currentIndexChanged.connect(self._update_parameter_count)
         self.dataPanel.limitMessage.connect(self._limit_message)
+        self.dataPanel.presetLoaded.connect(self._preset_loaded)
         self.modelPanel.changed.connect(self._run_setting_changed)
         self.modelPanel.changed.connect(self._update_parameter_count)
         tp = self.trainingPanel
@@ -310,8 +379,10 @@ class MainWindow(QMainWindow):
         cfg = defaults_for(data.task, data.sine_mode, model.arch)
         if data.task == "text":
             if data.sentencesEdit.length() > MAX_SENTENCES_CHARS:
-                raise StudioError(f"the sentences hold {data.sentencesEdit.length():,} characters; "
-                                  f"the limit is {MAX_SENTENCES_CHARS:,}")
+                raise StudioError(
+                    f"the sentences hold {data.sentencesEdit.length():,} characters; "
+                    f"the limit is {MAX_SENTENCES_CHARS:,}"
+                )
             cfg.task.sentences = clean_sentences(data.sentences_text())
         else:
             cfg.task.sine_windows = data.sineWindowsSpin.value()
@@ -346,21 +417,25 @@ class MainWindow(QMainWindow):
         self._run_id += 1
         training = self.trainingPanel
         worker = TrainingWorker(
-            self._run_id, cfg, start_paused=step_only, epochs_to_step=1 if step_only else 0,
-            until_paused=training.untilPausedCheck.isChecked(), epochs=cfg.train.epochs, pace=training.pace,
+            self._run_id,
+            cfg,
+            start_paused=step_only,
+            epochs_to_step=1 if step_only else 0,
+            until_paused=training.untilPausedCheck.isChecked(),
+            epochs=cfg.train.epochs,
+            pace=training.pace,
         )
         self._wire(worker)
         self._handle = RunHandle(worker, self)
         self._handle.thread.finished.connect(self._thread_finished)
-        self._run_info = {"task": cfg.task.kind, "mode": cfg.task.sine_mode, "epochs": cfg.train.epochs,
-                          "started": time.perf_counter()}
+        self._run_info = {"task": cfg.task.kind, "mode": cfg.task.sine_mode, "epochs": cfg.train.epochs}
         self._prepare_views(cfg)
         self._settings_note_shown = False
-        if self.messageBar.kind in ("error", "info", "warning"):
-            self.messageBar.dismiss()
+        self.messageBar.dismiss()  # whatever it said was about the last run or the last try
         self.run_state = "paused" if step_only else "running"
         self._handle.start()
-        self._redraw_timer.start()
+        self._frame_mark = None
+        self._redraw_timer.start(REDRAW_INTERVAL_MS)
         self._update_controls()
         return True
 
@@ -414,8 +489,13 @@ class MainWindow(QMainWindow):
             self.promptPanel.show_warning("There is no trained network yet: press Train first.")
             return
         self._completion_id += 1
-        request = {"id": self._completion_id, "prompt": prompt, "length": length,
-                   "temperature": temperature, "seed": self._completion_id}
+        request = {
+            "id": self._completion_id,
+            "prompt": prompt,
+            "length": length,
+            "temperature": temperature,
+            "seed": self._completion_id,
+        }
         if self._handle.worker.request_completion(request):
             return
         # the run's thread has ended: a short-lived worker answers, the model still
@@ -551,7 +631,7 @@ class MainWindow(QMainWindow):
             if event["reason"] == "diverged":
                 self.show_message("error", event["message"])
                 self.trainingPanel.lrSpin.setFocus()
-            self._redraw()
+            self._redraw(force=True)
             self._update_controls()
             self.workerPaused.emit(event["reason"])
 
@@ -559,8 +639,11 @@ class MainWindow(QMainWindow):
     def _on_warned(self, event: dict) -> None:
         if not self._current(event):
             return
-        self.show_message("warning", f"Warning: {_sentence(event['message'])} Lower it (it can change "
-                                     "while training runs) or turn on gradient clipping.")
+        self.show_message(
+            "warning",
+            f"Warning: {_sentence(event['message'])} Lower it (it can change "
+            "while training runs) or turn on gradient clipping.",
+        )
 
     @Slot(object)
     def _on_ended(self, event: dict) -> None:
@@ -575,13 +658,16 @@ class MainWindow(QMainWindow):
             self.show_message("error", f"Cannot start training: {_sentence(message)}")
         elif state == "failed":
             self.run_state = "failed"
-            self.show_message("error", f"Training stopped because of an error inside the trainer: {_sentence(message)} "
-                                       "The studio still works: change a setting and press Train to try again.")
+            self.show_message(
+                "error",
+                f"Training stopped because of an error inside the trainer: {_sentence(message)} "
+                "The studio still works: change a setting and press Train to try again.",
+            )
         elif state == "finished":
             self.run_state = "finished"
         elif self.run_state in IN_PROGRESS:
             self.run_state = "stopped"
-        self._redraw()
+        self._redraw(force=True)
         self._redraw_timer.stop()
         self._update_controls()
 
@@ -624,8 +710,8 @@ class MainWindow(QMainWindow):
         if self._restoring or self.run_state in IN_PROGRESS:
             return
         self._apply_defaults(defaults_for(self.dataPanel.task, self.dataPanel.sine_mode))
-        if self.run_state not in IN_PROGRESS and self.run_state != "idle":
-            self.reset()  # the old run's views belong to the other task
+        if self.run_state != "idle":
+            self.reset()  # the ended run's views belong to the other task
         self._sync_view_task()
 
     def _sine_mode_chosen(self, *_args) -> None:
@@ -655,11 +741,17 @@ class MainWindow(QMainWindow):
                 self._sync_view_task()
         elif not self._settings_note_shown and self.messageBar.isHidden():
             self._settings_note_shown = True
-            self.show_message("info", "The changed settings take effect when you press Train (a new run) "
-                                      "or Reset; the plots show the run as it started.")
+            self.show_message(
+                "info",
+                "The changed settings take effect when you press Train (a new run) "
+                "or Reset; the plots show the run as it started.",
+            )
 
     def _limit_message(self, text: str) -> None:
         self.show_message("warning", text)
+
+    def _preset_loaded(self, explanation: str) -> None:
+        self.show_message("info", explanation)
 
     # ------------------------------------------------------------------ views
     def _view_task(self) -> str:
@@ -696,14 +788,47 @@ class MainWindow(QMainWindow):
         self.speedStatus.setText("")
 
     @Slot()
-    def _redraw(self) -> None:
-        self.lossView.redraw()
-        self.gradientView.redraw()
-        self.sineView.redraw()
-        self.textView.redraw()
+    def _redraw(self, force: bool = False) -> None:
+        """Push changed data to the views. A timer tick redraws one view with new
+        data, taking turns, so one paint never blocks the GUI thread for long;
+        ``force`` (pauses and ends) redraws them all."""
+        views = (self.lossView, self.gradientView, self.sineView, self.textView)
+        if force:
+            self.lossView.redraw()
+            self.gradientView.redraw(force=True)
+            self.sineView.redraw()
+            self.textView.redraw()
+        else:
+            self._pace_redraws()
+            for offset in range(len(views)):
+                index = (self._next_view + offset) % len(views)
+                if views[index].redraw():
+                    self._next_view = (index + 1) % len(views)
+                    break
         if self._progress_dirty:
             self._progress_dirty = False
             self._show_progress()
+
+    def _pace_redraws(self) -> None:
+        """Adapt the redraw interval to what drawing costs on this machine: the
+        GUI thread's CPU time since the last frame over the wall time."""
+        now, cpu = time.perf_counter(), time.thread_time()
+        last = self._frame_mark
+        self._frame_mark = (now, cpu)
+        if last is None or not self._redraw_timer.isActive():
+            return
+        wall = now - last[0]
+        if wall <= 0:
+            return
+        busy = (cpu - last[1]) / wall
+        target = GUI_BUSY_TARGET if self.trainingPanel.pace <= 0 else PACED_GUI_BUSY_TARGET
+        interval = self._redraw_timer.interval()
+        if busy > target:
+            interval = min(MAX_REDRAW_INTERVAL_MS, int(interval * 1.5) + 1)
+        elif busy < target / 2:
+            interval = max(REDRAW_INTERVAL_MS, int(interval / 1.25))
+        if interval != self._redraw_timer.interval():
+            self._redraw_timer.setInterval(interval)
 
     def _show_progress(self) -> None:
         bar = self.progressBar
@@ -724,8 +849,12 @@ class MainWindow(QMainWindow):
             bar.setRange(0, max(1, epochs))
             bar.setValue(min(epoch, max(1, epochs)))
             text = f"Epoch {epoch:,} / {epochs:,}"
-        prefix = {"paused": "Paused: ", "stopped": "Stopped: ", "failed": "Stopped by an error: ",
-                  "finished": "Finished: "}.get(self.run_state, "")
+        prefix = {
+            "paused": "Paused: ",
+            "stopped": "Stopped: ",
+            "failed": "Stopped by an error: ",
+            "finished": "Finished: ",
+        }.get(self.run_state, "")
         bar.setFormat(f"{prefix}{text}  ·  {elapsed}  ·  {rate:,.0f} steps/s")
         self.speedStatus.setText(f"{rate:,.0f} steps/s")
 
@@ -744,11 +873,16 @@ class MainWindow(QMainWindow):
         self.pauseButton.setEnabled(in_progress)
         paused = state == "paused"
         self.pauseButton.setText("Resume" if paused else "Pause")
-        self.pauseButton.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.pauseButton.setIcon(
+            self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
+            )
+        )
         self.pauseButton.setToolTip(
-            "Continue training from where it paused (Space)." if paused else
-            "Pause training; you can change the learning rate meanwhile (Space).")
+            "Continue training from where it paused (Space)."
+            if paused
+            else "Pause training; you can change the learning rate meanwhile (Space)."
+        )
         self.stepButton.setEnabled(state != "running")
         self.stopButton.setEnabled(in_progress)
         for widget in self.dataPanel.run_widgets + self.modelPanel.run_widgets + self.trainingPanel.run_widgets:
@@ -757,8 +891,14 @@ class MainWindow(QMainWindow):
         if not in_progress:
             self.modelPanel.encodingCombo.setEnabled(self.dataPanel.task == "text")
             self.dataPanel.sineWindowsSpin.setEnabled(self.dataPanel.sine_mode == "next-value")
-        words = {"idle": "Ready", "running": "Training…", "paused": "Paused", "finished": "Finished",
-                 "stopped": "Stopped", "failed": "Stopped by an error"}
+        words = {
+            "idle": "Ready",
+            "running": "Training…",
+            "paused": "Paused",
+            "finished": "Finished",
+            "stopped": "Stopped",
+            "failed": "Stopped by an error",
+        }
         self.runStateStatus.setText(words.get(state, state))
         self._show_progress()
         self._update_device_status()
@@ -778,17 +918,23 @@ class MainWindow(QMainWindow):
     def _update_parameter_count(self, *_args) -> None:
         if self.run_state in IN_PROGRESS and "parameters" in self._run_info:
             return
+        count, too_big = None, None
         try:
             task = self.dataPanel.task
             cfg = defaults_for(task, self.dataPanel.sine_mode, self.modelPanel.arch)
             cfg.model.layers = self.modelPanel.layersSpin.value()
             cfg.model.hidden = self.modelPanel.hiddenSpin.value()
             cfg.model.encoding = self.modelPanel.encoding
-            vocab = self.dataPanel.vocab_size() if task == "text" else 0
-            count = count_parameters(cfg.model, task, vocab) if (task != "text" or vocab > 1) else None
+            vocab = self.dataPanel.vocab_size() if task == "text" else 1
+            if task != "text" or vocab > 1:
+                count = count_parameters(cfg.model, task, vocab)
+                try:
+                    check_fits(cfg.model, vocab, vocab, text=task == "text")
+                except StudioError as exc:
+                    too_big = str(exc)
         except (StudioError, KeyError):
             count = None
-        self.modelPanel.show_count(count)
+        self.modelPanel.show_count(count, too_big)
         self.parameterStatus.setText("Parameters: –" if count is None else f"Parameters: {count:,}")
 
     # ------------------------------------------------------------------ persistence
@@ -799,14 +945,26 @@ class MainWindow(QMainWindow):
     def _controls(self) -> dict:
         d, m, t, p = self.dataPanel, self.modelPanel, self.trainingPanel, self.promptPanel
         return {
-            "task": d.task, "sine_mode": d.sine_mode, "sine_windows": d.sineWindowsSpin.value(),
-            "sine_window_len": d.sineLengthSpin.value(), "sine_noise": d.sineNoiseSpin.value(),
-            "arch": m.arch, "layers": m.layersSpin.value(), "hidden": m.hiddenSpin.value(),
-            "encoding": m.encoding, "dropout": m.dropoutSpin.value(),
-            "optimizer": t.optimizer, "lr": t.lrSpin.value(), "epochs": t.epochsSpin.value(),
-            "until_paused": t.untilPausedCheck.isChecked(), "clip": t.clipSpin.value(), "seed": t.seedSpin.value(),
-            "pace_index": t.paceSlider.value(), "device": t.device,
-            "log_scale": self.logScaleCheck.isChecked(), "length": p.lengthSpin.value(),
+            "task": d.task,
+            "sine_mode": d.sine_mode,
+            "sine_windows": d.sineWindowsSpin.value(),
+            "sine_window_len": d.sineLengthSpin.value(),
+            "sine_noise": d.sineNoiseSpin.value(),
+            "arch": m.arch,
+            "layers": m.layersSpin.value(),
+            "hidden": m.hiddenSpin.value(),
+            "encoding": m.encoding,
+            "dropout": m.dropoutSpin.value(),
+            "optimizer": t.optimizer,
+            "lr": t.lrSpin.value(),
+            "epochs": t.epochsSpin.value(),
+            "until_paused": t.untilPausedCheck.isChecked(),
+            "clip": t.clipSpin.value(),
+            "seed": t.seedSpin.value(),
+            "pace_index": t.paceSlider.value(),
+            "device": t.device,
+            "log_scale": self.logScaleCheck.isChecked(),
+            "length": p.lengthSpin.value(),
             "temperature_x100": p.temperatureSlider.value(),
         }
 
@@ -858,8 +1016,9 @@ class MainWindow(QMainWindow):
         self._sync_view_task()
         self._update_device_status()
         if crashed and restored_text:
-            self.show_message("info", "RNN Studio did not close normally last time: your sentences and settings "
-                                      "have been restored.")
+            self.show_message(
+                "info", "RNN Studio did not close normally last time: your sentences and settings have been restored."
+            )
         s.setValue("session/open", "1")
         s.sync()
 

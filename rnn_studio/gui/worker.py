@@ -39,6 +39,30 @@ PREDICTIONS_MIN_INTERVAL_S = 0.15  # the text/sine views do not need more
 RATE_WINDOW_S = 1.0  # steps per second are measured over about this long
 
 
+_warm_up_started = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """Import, off the GUI thread, what the first Trainer would import on Train.
+
+    torch imports ``torch._dynamo`` (about 2 s) the first time an optimizer is
+    built; doing it while the window opens makes Train plot its first point
+    within a few hundred milliseconds. Only modules are loaded here: no model,
+    no tensor the worker uses. A daemon thread, so it never delays quitting.
+    """
+    if _warm_up_started.is_set():
+        return
+    _warm_up_started.set()
+
+    def _import() -> None:
+        try:
+            import torch._dynamo  # noqa: F401
+        except Exception:  # a later import reports any real problem where it matters
+            pass
+
+    threading.Thread(target=_import, name="rnn-studio-warm-up", daemon=True).start()
+
+
 def divergence_message(reason: str, epoch: int, lr: float, clip: float) -> str:
     """One plain paragraph: what happened and what to try."""
     if clip > 0:
@@ -67,9 +91,19 @@ class TrainingWorker(QObject):
     warned = Signal(object)  # {"run", "message"}
     ended = Signal(object)  # {"run", "state": finished|stopped|failed|rejected, "message"}
 
-    def __init__(self, run_id: int, cfg: RunConfig | None = None, *, trainer: Trainer | None = None,
-                 train: bool = True, start_paused: bool = False, epochs_to_step: int = 0,
-                 until_paused: bool = False, epochs: int | None = None, pace: float = 0.0):
+    def __init__(
+        self,
+        run_id: int,
+        cfg: RunConfig | None = None,
+        *,
+        trainer: Trainer | None = None,
+        train: bool = True,
+        start_paused: bool = False,
+        epochs_to_step: int = 0,
+        until_paused: bool = False,
+        epochs: int | None = None,
+        pace: float = 0.0,
+    ):
         super().__init__()
         self.run_id = run_id
         self.cfg = cfg
@@ -81,6 +115,7 @@ class TrainingWorker(QObject):
         self._closed = False
         # touched only by the worker thread once run() has started
         self._paused = start_paused
+        self._pause_requested = False
         self._epochs_to_step = epochs_to_step
         self._until_paused = until_paused
         self._epochs = epochs
@@ -199,7 +234,8 @@ class TrainingWorker(QObject):
             if not self._until_paused and trainer.epoch >= self._epochs and self._epochs_to_step == 0:
                 return "finished", ""
             if self._paused and self._epochs_to_step == 0:
-                if self._active_since is not None:  # just paused by a request
+                if self._pause_requested:  # just paused by the user: show where it stands
+                    self._pause_requested = False
                     self._set_active(False)
                     self._flush()
                     self._emit_predictions(force=True)
@@ -217,8 +253,15 @@ class TrainingWorker(QObject):
                 self._set_active(False)
                 self._flush()
                 message = divergence_message(report.skipped, trainer.epoch + 1, trainer.lr, trainer.cfg.train.clip)
-                self.paused.emit({"run": self.run_id, "reason": "diverged", "message": message,
-                                  "epoch": trainer.epoch + 1, "lr": trainer.lr})
+                self.paused.emit(
+                    {
+                        "run": self.run_id,
+                        "reason": "diverged",
+                        "message": message,
+                        "epoch": trainer.epoch + 1,
+                        "lr": trainer.lr,
+                    }
+                )
                 continue
             if report.warning:
                 self.warned.emit({"run": self.run_id, "message": report.warning})
@@ -271,9 +314,11 @@ class TrainingWorker(QObject):
         trainer = self.trainer
         if kind == "pause":
             self._paused = True
+            self._pause_requested = True
             self._epochs_to_step = 0
         elif kind == "resume":
             self._paused = False
+            self._pause_requested = False
         elif kind == "step":
             self._paused = True
             self._epochs_to_step += 1
@@ -291,16 +336,26 @@ class TrainingWorker(QObject):
             self._complete(command[1])
 
     def _complete(self, request: dict) -> None:
-        reply = {"run": self.run_id, "id": request.get("id"), "text": "", "prompt": request.get("prompt", ""),
-                 "unknown": [], "error": None}
+        reply = {
+            "run": self.run_id,
+            "id": request.get("id"),
+            "text": "",
+            "prompt": request.get("prompt", ""),
+            "unknown": [],
+            "error": None,
+        }
         if self.trainer is None:
             reply["error"] = "there is no trained network yet: press Train first"
         else:
             try:
-                result = complete(self.trainer.model, self.trainer.vocab, request.get("prompt", ""),
-                                  length=int(request.get("length", 15)),
-                                  temperature=float(request.get("temperature", 0.0)),
-                                  seed=request.get("seed"))
+                result = complete(
+                    self.trainer.model,
+                    self.trainer.vocab,
+                    request.get("prompt", ""),
+                    length=int(request.get("length", 15)),
+                    temperature=float(request.get("temperature", 0.0)),
+                    seed=request.get("seed"),
+                )
                 reply.update(text=result.text, prompt=result.prompt, unknown=list(result.unknown_chars))
             except StudioError as exc:
                 reply["error"] = str(exc)

@@ -73,11 +73,38 @@ def test_opens_ready_with_the_seed_sentences(window):
 
 def test_every_setting_explains_itself(window):
     w = window
-    names = ["trainButton", "pauseButton", "stepButton", "stopButton", "resetButton", "taskCombo", "sentencesEdit",
-             "archCombo", "layersSpin", "hiddenSpin", "encodingCombo", "dropoutSpin", "optimizerCombo", "lrSpin",
-             "epochsSpin", "untilPausedCheck", "clipSpin", "seedSpin", "paceSlider", "deviceCombo", "promptEdit",
-             "lengthSpin", "temperatureSlider", "completeButton", "logScaleCheck", "sineModeCombo",
-             "sineWindowsSpin", "sineLengthSpin", "sineNoiseSpin", "presetCombo"]
+    names = [
+        "trainButton",
+        "pauseButton",
+        "stepButton",
+        "stopButton",
+        "resetButton",
+        "taskCombo",
+        "sentencesEdit",
+        "archCombo",
+        "layersSpin",
+        "hiddenSpin",
+        "encodingCombo",
+        "dropoutSpin",
+        "optimizerCombo",
+        "lrSpin",
+        "epochsSpin",
+        "untilPausedCheck",
+        "clipSpin",
+        "seedSpin",
+        "paceSlider",
+        "deviceCombo",
+        "promptEdit",
+        "lengthSpin",
+        "temperatureSlider",
+        "completeButton",
+        "logScaleCheck",
+        "sineModeCombo",
+        "sineWindowsSpin",
+        "sineLengthSpin",
+        "sineNoiseSpin",
+        "presetCombo",
+    ]
     for name in names:
         tip = getattr(w, name).toolTip()
         assert len(tip) > 20, f"{name} has no real tooltip: {tip!r}"
@@ -296,3 +323,27 @@ def test_keyboard_shortcuts(window, qtbot):
         qtbot.keyClick(w.lossPlot, Qt.Key.Key_Escape)
     with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("idle")):
         qtbot.keyClick(w.lossPlot, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_presets_replace_the_sentences_undoably_and_explain_themselves(window):
+    w = window
+    index = w.presetCombo.findText("Long memory", Qt.MatchFlag.MatchStartsWith)
+    w.presetCombo.setCurrentIndex(index)
+    assert w.sentencesEdit.toPlainText().startswith("cat: ")
+    assert w.presetCombo.currentIndex() == 0
+    assert w.messageBar.kind == "info" and "LSTM" in w.message_text()
+    w.sentencesEdit.undo()
+    assert w.sentencesEdit.toPlainText().splitlines() == list(SEED_SENTENCES)
+
+
+def test_a_prompt_is_answered_while_training_runs(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    click(qtbot, w.trainButton)
+    qtbot.waitUntil(lambda: steps_done(w) >= 2, timeout=RUN_TIMEOUT_MS)
+    w.promptEdit.setText("have")
+    click(qtbot, w.completeButton)  # served by the worker between two steps
+    qtbot.waitUntil(lambda: w.completionView.text().startswith("have"), timeout=10_000)
+    assert len(w.completionView.text()) == 15
+    assert w.run_state == "running"
+    click(qtbot, w.stopButton)

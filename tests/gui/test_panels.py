@@ -6,10 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn_studio.core.config import ARCHITECTURES, MAX_SENTENCES_CHARS, ModelConfig, TaskConfig
-from rnn_studio.core.data import build_task, clean_sentences
+from rnn_studio.core.data import SentenceTask, build_task, clean_sentences
+from rnn_studio.core.errors import DataError
 from rnn_studio.core.models import build_model, parameter_count
 from rnn_studio.gui.panels.common import GrowingBuffer
-from rnn_studio.gui.panels.data_panel import PRESETS, SentencesEdit
+from rnn_studio.gui.panels.data_panel import PRESETS, DataPanel, SentencesEdit
 from rnn_studio.gui.panels.gradient_panel import short_name
 from rnn_studio.gui.panels.model_panel import count_parameters
 from rnn_studio.gui.panels.text_view import reading_html
@@ -27,8 +28,9 @@ from rnn_studio.gui.panels.text_view import reading_html
 )
 def test_parameter_count_matches_the_model_the_core_builds(arch, layers, hidden, encoding, bias, bidirectional, task):
     bidirectional = bidirectional and arch != "elman"
-    model_cfg = ModelConfig(arch=arch, layers=layers, hidden=hidden, encoding=encoding, bias=bias,
-                            bidirectional=bidirectional, dropout=0.1)
+    model_cfg = ModelConfig(
+        arch=arch, layers=layers, hidden=hidden, encoding=encoding, bias=bias, bidirectional=bidirectional, dropout=0.1
+    )
     task_obj = build_task(TaskConfig(kind=task, sine_windows=4))
     vocab = len(task_obj.vocab) if task_obj.vocab is not None else 0
     assert count_parameters(model_cfg, task, vocab) == parameter_count(build_model(model_cfg, task_obj))
@@ -53,10 +55,17 @@ def test_growing_buffer_keeps_every_point():
     assert buffer.size == 0 and len(buffer.column(0)) == 0
 
 
-@pytest.mark.parametrize("name, short", [
-    ("rnn.weight_ih_l0", "W_ih0"), ("rnn.weight_hh_l2", "W_hh2"), ("rnn.bias_hh_l1_reverse", "b_hh1r"),
-    ("fc.weight", "out W"), ("fc.bias", "out b"), ("embedding.weight", "emb"),
-])
+@pytest.mark.parametrize(
+    "name, short",
+    [
+        ("rnn.weight_ih_l0", "W_ih0"),
+        ("rnn.weight_hh_l2", "W_hh2"),
+        ("rnn.bias_hh_l1_reverse", "b_hh1r"),
+        ("fc.weight", "out W"),
+        ("fc.bias", "out b"),
+        ("embedding.weight", "emb"),
+    ],
+)
 def test_short_parameter_names(name, short):
     assert short_name(name) == short
 
@@ -91,3 +100,18 @@ def test_sentences_edit_holds_at_most_the_limit(qtbot):
     edit.undo()  # a preset replaced the text as one undoable edit
     assert edit.toPlainText() == "xyz"
     assert SentencesEdit().max_chars == MAX_SENTENCES_CHARS
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=5))
+def test_the_vocabulary_size_shown_matches_the_core(qapp, lines):
+    panel = DataPanel()
+    try:
+        panel.sentencesEdit.setPlainText("\n".join(lines))
+        try:  # what Train would build from the editor's text
+            expected = len(SentenceTask(panel.sentences_text()).vocab)
+        except DataError:
+            return
+        assert panel.vocab_size() == expected
+    finally:
+        panel.deleteLater()

@@ -50,11 +50,14 @@ def no_thread_running(w) -> bool:
     return all(not t.isRunning() for t in w.findChildren(QThread))
 
 
-@pytest.mark.parametrize("text, words", [
-    ("", "no sentences"),
-    ("   \n\t\n  ", "no sentences"),
-    ("a\nb\nc", "single character"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "no sentences"),
+        ("   \n\t\n  ", "no sentences"),
+        ("a\nb\nc", "single character"),
+    ],
+)
 def test_unusable_sentences_get_a_message_and_nothing_is_lost(window, qtbot, text, words):
     w = window
     w.sentencesEdit.setPlainText(text)
@@ -66,13 +69,16 @@ def test_unusable_sentences_get_a_message_and_nothing_is_lost(window, qtbot, tex
     assert no_thread_running(w)
 
 
-@pytest.mark.parametrize("text", [
-    "héllo wörld\nçava très bien",
-    "שלום עולם\nمرحبا بالعالم",  # right-to-left
-    "emoji 😀🎉 line\nzero\u200bwidth\u200djoiner",
-    "combining e\u0301 marks\nnul \x00 char",
-    "windows\r\nline ends\r\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "héllo wörld\nçava très bien",
+        "שלום עולם\nمرحبا بالعالم",  # right-to-left
+        "emoji 😀🎉 line\nzero\u200bwidth\u200djoiner",
+        "combining e\u0301 marks\nnul \x00 char",
+        "windows\r\nline ends\r\n",
+    ],
+)
 def test_any_unicode_trains_or_explains(window, qtbot, text):
     w = window
     w.sentencesEdit.setPlainText(text)
@@ -93,7 +99,7 @@ def test_a_huge_paste_is_cut_to_the_limit_with_a_message(window, qtbot):
     edit = w.sentencesEdit
     edit.clear()
     mime = QMimeData()
-    mime.setText(("the quick brown fox jumps over the lazy dog\n" * 250_000))  # ~11 MB
+    mime.setText("the quick brown fox jumps over the lazy dog\n" * 250_000)  # ~11 MB
     edit.insertFromMimeData(mime)
     assert edit.length() == MAX_SENTENCES_CHARS
     assert f"{MAX_SENTENCES_CHARS:,}" in w.message_text()

@@ -101,7 +101,8 @@ def test_after_a_crash_the_window_restores_and_says_so(qtbot):
 def test_a_damaged_settings_file_opens_with_the_defaults(qtbot, settings_dir):
     settings_dir.mkdir(parents=True, exist_ok=True)
     (settings_dir / store.FILE_NAME).write_bytes(
-        b"[General]\ncontrols=\"{not json\nsentences=42\nwindow/geometry=@@@\n\x00\xff\xfe garbage\n")
+        b'[General]\ncontrols="{not json\nsentences=42\nwindow/geometry=@@@\n\x00\xff\xfe garbage\n'
+    )
     w = open_window(qtbot)
     assert w.sentencesEdit.toPlainText().splitlines() == list(SEED_SENTENCES)
     assert w.trainButton.isEnabled()
@@ -109,8 +110,19 @@ def test_a_damaged_settings_file_opens_with_the_defaults(qtbot, settings_dir):
 
 def test_out_of_range_saved_values_are_clamped_or_ignored(qtbot):
     settings = store.open_settings()
-    store.write_json(settings, "controls", {"hidden": 10**9, "layers": -3, "lr": "fast", "arch": "transformer",
-                                            "device": "cuda:7", "pace_index": 99, "task": 5})
+    store.write_json(
+        settings,
+        "controls",
+        {
+            "hidden": 10**9,
+            "layers": -3,
+            "lr": "fast",
+            "arch": "transformer",
+            "device": "cuda:7",
+            "pace_index": 99,
+            "task": 5,
+        },
+    )
     settings.sync()
     w = open_window(qtbot)
     assert 1 <= w.hiddenSpin.value() <= w.hiddenSpin.maximum()

@@ -38,17 +38,38 @@ class FakeTrainer:
             raise RuntimeError("boom: CUDA out of memory (pretend)")
         self.steps += 1
         if self.diverge_at is not None and self.step_calls >= self.diverge_at:
-            return StepReport(step=self.steps, epoch=self.epoch, epoch_done=False, loss=math.nan,
-                              grad_norm=math.inf, lr=self.lr, ms=0.0, param_grad_norms={"w": math.nan},
-                              skipped="loss became NaN")
+            return StepReport(
+                step=self.steps,
+                epoch=self.epoch,
+                epoch_done=False,
+                loss=math.nan,
+                grad_norm=math.inf,
+                lr=self.lr,
+                ms=0.0,
+                param_grad_norms={"w": math.nan},
+                skipped="loss became NaN",
+            )
         self.epoch += 1
-        return StepReport(step=self.steps, epoch=self.epoch, epoch_done=True, loss=1.0 / self.steps,
-                          grad_norm=0.5, lr=self.lr, ms=0.0, param_grad_norms={"w": 0.5, "b": 0.1},
-                          time_grad_norms=[0.1, 0.2, 0.3] if self.steps % 10 == 0 else None)
+        return StepReport(
+            step=self.steps,
+            epoch=self.epoch,
+            epoch_done=True,
+            loss=1.0 / self.steps,
+            grad_norm=0.5,
+            lr=self.lr,
+            ms=0.0,
+            param_grad_norms={"w": 0.5, "b": 0.1},
+            time_grad_norms=[0.1, 0.2, 0.3] if self.steps % 10 == 0 else None,
+        )
 
     def predictions(self):
-        return {"kind": "sine", "mode": "sequence", "input": np.zeros(3), "target": np.zeros(3),
-                "predicted": np.zeros(3)}
+        return {
+            "kind": "sine",
+            "mode": "sequence",
+            "input": np.zeros(3),
+            "target": np.zeros(3),
+            "predicted": np.zeros(3),
+        }
 
     def set_lr(self, lr):
         self.lr = lr
@@ -235,3 +256,12 @@ def test_completion_is_served_between_steps_and_after_the_end(qtbot, start):
         serve_handle.start()
     qtbot.waitUntil(lambda: bool(serve_rec.completed), timeout=10_000)
     assert serve_rec.completed[0]["id"] == 3 and serve_rec.completed[0]["text"].startswith("hey")
+
+
+def test_a_pause_before_the_first_step_is_announced(qtbot, start):
+    trainer = FakeTrainer(epochs=10**9)
+    worker = TrainingWorker(1, trainer=trainer)
+    worker.request_pause()  # queued before the thread even starts
+    handle, rec = start(worker)
+    qtbot.waitUntil(lambda: [p["reason"] for p in rec.paused] == ["request"], timeout=5000)
+    assert trainer.steps == 0

@@ -31,13 +31,13 @@ def tooltip(widget, text: str):
     return widget
 
 
-def make_plot(name: str, title: str, x_label: str, y_label: str, *, parent=None) -> pg.PlotWidget:
+def make_plot(name: str, title: str, x_label: str, y_label: str, *, parent=None, small: bool = False) -> pg.PlotWidget:
     """A white PlotWidget with large fonts and the object name tests look for."""
     plot = pg.PlotWidget(parent=parent, background="w")
     plot.setObjectName(name)
-    plot.setMinimumSize(200, 150)
+    plot.setMinimumSize(*((120, 100) if small else (200, 150)))
     item = plot.getPlotItem()
-    set_title(plot, title)
+    set_title(plot, title, TITLE_PT - 1 if small else TITLE_PT)
     tick_font = QFont()
     tick_font.setPointSize(TICK_PT)
     for axis_name, text in (("bottom", x_label), ("left", y_label)):
@@ -47,14 +47,35 @@ def make_plot(name: str, title: str, x_label: str, y_label: str, *, parent=None)
         axis.setTickFont(tick_font)
         axis.setLabel(text, **{"color": "#222222", "font-size": f"{LABEL_PT}pt"})
         axis.enableAutoSIPrefix(False)  # "(x0.001)" on an axis confuses more than it helps
-    item.showGrid(x=True, y=True, alpha=0.15)
+    # No grid: pyqtgraph draws it as part of each axis, which doubles the cost
+    # of every repaint, and a faint grid does not survive a projector anyway.
     item.setMenuEnabled(False)
     item.hideButtons()
+    _let_title_shrink(item.titleLabel)
     return plot
 
 
-def set_title(plot: pg.PlotWidget, title: str) -> None:
-    plot.getPlotItem().setTitle(title, color="#222222", size=f"{TITLE_PT}pt", bold=True)
+def _let_title_shrink(label) -> None:
+    """pyqtgraph makes a title as wide as its text the plot's minimum width; in a
+    narrow window the splitter then squeezes the view below that and the plot
+    is drawn clipped. Letting the title shrink keeps the plot whole (a very
+    narrow plot cuts its title instead)."""
+    update_min = label.updateMin
+
+    def update_min_height_only():
+        update_min()
+        label.setMinimumWidth(0)
+        hints = getattr(label, "_sizeHint", None)
+        if isinstance(hints, dict) and Qt.SizeHint.MinimumSize in hints:
+            hints[Qt.SizeHint.MinimumSize] = (0, hints[Qt.SizeHint.MinimumSize][1])
+            label.updateGeometry()
+
+    label.updateMin = update_min_height_only
+    update_min_height_only()
+
+
+def set_title(plot: pg.PlotWidget, title: str, points: int = TITLE_PT) -> None:
+    plot.getPlotItem().setTitle(title, color="#222222", size=f"{points}pt", bold=True)
 
 
 class GrowingBuffer:

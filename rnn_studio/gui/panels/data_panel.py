@@ -34,21 +34,33 @@ ANALYSE_DELAY_MS = 300
 
 # (name, sentences, what it shows)
 PRESETS: list[tuple[str, tuple[str, ...], str]] = [
-    ("Seed tutorial: three short sentences", SEED_SENTENCES,
-     "The seed tutorial's three sentences: 100 epochs of a small RNN learn them by heart."),
-    ("Long memory: the ending depends on the first word",
-     ("cat: this animal sat all day long on the soft red mat and said meow",
-      "dog: this animal sat all day long on the soft red mat and said woof"),
-     "The last word depends on the first one, 60 characters earlier: a plain RNN forgets it, "
-     "an LSTM or GRU (try 300 epochs) remembers."),
-    ("Ambiguous: the same start, different endings",
-     ("i like tea", "i like toast", "i like trains"),
-     "After 'i like t' three letters can follow: the loss cannot reach zero, and the completion "
-     "picks the most likely one."),
-    ("Tongue twisters: more letters to learn",
-     ("she sells sea shells by the sea shore", "peter piper picked a peck of pickled peppers",
-      "how much wood would a woodchuck chuck"),
-     "Longer sentences with many repeated letters: a bigger hidden size (32) and more epochs help."),
+    (
+        "Seed tutorial: three short sentences",
+        SEED_SENTENCES,
+        "The seed tutorial's three sentences: 100 epochs of a small RNN learn them by heart.",
+    ),
+    (
+        "Long memory: the ending depends on the first word",
+        ("cat: it sat on the mat and said meow", "dog: it sat on the mat and said woof"),
+        "The last word depends on the first, 30 letters earlier. The seed's RNN (hidden 12, 300 epochs) "
+        "mixes them up; an LSTM with hidden size 32 gets both right. Try the prompts 'cat' and 'dog' "
+        "with length 36.",
+    ),
+    (
+        "Ambiguous: the same start, different endings",
+        ("i like tea", "i like toast", "i like trains"),
+        "After 'i like t' three letters can follow: the loss cannot reach zero, and the completion "
+        "picks the most likely one.",
+    ),
+    (
+        "Tongue twisters: more letters to learn",
+        (
+            "she sells sea shells by the sea shore",
+            "peter piper picked a peck of pickled peppers",
+            "how much wood would a woodchuck chuck",
+        ),
+        "Longer sentences with many repeated letters: a bigger hidden size (32) and more epochs help.",
+    ),
 ]
 
 
@@ -106,6 +118,7 @@ class DataPanel(QGroupBox):
     changed = Signal()  # anything that defines the data
     analysed = Signal()  # vocabulary size / line count recomputed
     limitMessage = Signal(str)
+    presetLoaded = Signal(str)  # what the example shows
 
     def __init__(self, parent=None):
         super().__init__("Data", parent)
@@ -121,8 +134,11 @@ class DataPanel(QGroupBox):
         self.taskCombo.setObjectName("taskCombo")
         self.taskCombo.addItem("Text: predict the next character", "text")
         self.taskCombo.addItem("Sine wave: predict the next value", "sine")
-        tooltip(self.taskCombo, "What the network learns: to continue your sentences letter by letter, "
-                                "or to continue a sine wave. Switching loads that task's recommended settings.")
+        tooltip(
+            self.taskCombo,
+            "What the network learns: to continue your sentences letter by letter, "
+            "or to continue a sine wave. Switching loads that task's recommended settings.",
+        )
         form.addRow("Task", self.taskCombo)
         layout.addLayout(form)
 
@@ -150,8 +166,11 @@ class DataPanel(QGroupBox):
         mono.setPointSize(12)
         self.sentencesEdit.setFont(mono)
         self.sentencesEdit.setMinimumHeight(90)
-        tooltip(self.sentencesEdit, "The training text: one sentence per line. The network learns to "
-                                    f"guess each next letter. At most {MAX_SENTENCES_CHARS:,} characters.")
+        tooltip(
+            self.sentencesEdit,
+            "The training text: one sentence per line. The network learns to "
+            f"guess each next letter. At most {MAX_SENTENCES_CHARS:,} characters.",
+        )
         text_layout.addWidget(self.sentencesEdit, 1)
         self.sentencesInfo = QLabel(text_page)
         self.sentencesInfo.setObjectName("sentencesInfo")
@@ -167,22 +186,31 @@ class DataPanel(QGroupBox):
         self.sineModeCombo.setObjectName("sineModeCombo")
         self.sineModeCombo.addItem("Next value after a window", "next-value")
         self.sineModeCombo.addItem("Whole sequence, one step ahead", "sequence")
-        tooltip(self.sineModeCombo, "Next value: see 20 points of a wave, guess the 21st (seed 002). "
-                                    "Sequence: guess every next point of one wave (seed 003).")
+        tooltip(
+            self.sineModeCombo,
+            "Next value: see 20 points of a wave, guess the 21st (seed 002). "
+            "Sequence: guess every next point of one wave (seed 003).",
+        )
         sine_form.addRow("Mode", self.sineModeCombo)
         self.sineWindowsSpin = QSpinBox(sine_page)
         self.sineWindowsSpin.setObjectName("sineWindowsSpin")
         self.sineWindowsSpin.setRange(1, MAX_SINE_WINDOWS)
         self.sineWindowsSpin.setValue(1000)
-        tooltip(self.sineWindowsSpin, f"How many pieces of wave (each starting somewhere else) the network "
-                                      f"trains on in each epoch (1 to {MAX_SINE_WINDOWS:,}).")
+        tooltip(
+            self.sineWindowsSpin,
+            f"How many pieces of wave (each starting somewhere else) the network "
+            f"trains on in each epoch (1 to {MAX_SINE_WINDOWS:,}).",
+        )
         sine_form.addRow("Windows", self.sineWindowsSpin)
         self.sineLengthSpin = QSpinBox(sine_page)
         self.sineLengthSpin.setObjectName("sineLengthSpin")
         self.sineLengthSpin.setRange(2, MAX_WINDOW)
         self.sineLengthSpin.setValue(20)
-        tooltip(self.sineLengthSpin, f"How many points of the wave the network sees at a time (2 to {MAX_WINDOW}); "
-                                     "one full period is always this many points.")
+        tooltip(
+            self.sineLengthSpin,
+            f"How many points of the wave the network sees at a time (2 to {MAX_WINDOW}); "
+            "one full period is always this many points.",
+        )
         sine_form.addRow("Window length", self.sineLengthSpin)
         self.sineNoiseSpin = QDoubleSpinBox(sine_page)
         self.sineNoiseSpin.setObjectName("sineNoiseSpin")
@@ -193,8 +221,15 @@ class DataPanel(QGroupBox):
         sine_form.addRow("Noise", self.sineNoiseSpin)
         self.stack.addWidget(sine_page)
 
-        self.run_widgets = [self.taskCombo, self.presetCombo, self.sentencesEdit, self.sineModeCombo,
-                            self.sineWindowsSpin, self.sineLengthSpin, self.sineNoiseSpin]
+        self.run_widgets = [
+            self.taskCombo,
+            self.presetCombo,
+            self.sentencesEdit,
+            self.sineModeCombo,
+            self.sineWindowsSpin,
+            self.sineLengthSpin,
+            self.sineNoiseSpin,
+        ]
 
         self._analyse_timer = QTimer(self)
         self._analyse_timer.setSingleShot(True)
@@ -202,7 +237,7 @@ class DataPanel(QGroupBox):
         self._analyse_timer.timeout.connect(self.analyse)
 
         self.taskCombo.currentIndexChanged.connect(self._task_index_changed)
-        self.presetCombo.activated.connect(self._preset_activated)
+        self.presetCombo.currentIndexChanged.connect(self._preset_activated)
         self.sentencesEdit.textChanged.connect(self._text_changed)
         self.sentencesEdit.limitExceeded.connect(self._limit_exceeded)
         for spin in (self.sineWindowsSpin, self.sineLengthSpin):
@@ -247,11 +282,12 @@ class DataPanel(QGroupBox):
 
     def _preset_activated(self, index: int) -> None:
         preset = self.presetCombo.itemData(index)
-        self.presetCombo.setCurrentIndex(0)
         if preset is None:
             return
+        self.presetCombo.setCurrentIndex(0)  # the combo is a menu: it always reads "Load example…"
         self.sentencesEdit.replace_all("\n".join(PRESETS[preset][1]))
         self.sentencesEdit.setFocus()
+        self.presetLoaded.emit(PRESETS[preset][2])
 
     def _text_changed(self) -> None:
         self._dirty = True
@@ -279,6 +315,8 @@ class DataPanel(QGroupBox):
         chars = set()
         for line in lines:
             chars.update(line)
+        if lines and min(len(line) for line in lines) < max(len(line) for line in lines):
+            chars.add(" ")  # shorter sentences are padded with spaces, and the padding is learned too
         chars.discard(UNKNOWN)
         self._line_count = len(lines)
         self._char_count = sum(len(line) for line in lines)

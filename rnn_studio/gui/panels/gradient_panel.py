@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import math
 import re
+import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from .common import BLUE, GREEN, ORANGE, RED, GrowingBuffer, make_plot
+from .common import BLUE, GREEN, ORANGE, RED, TICK_PT, GrowingBuffer, make_plot
+
+BARS_INTERVAL_S = 0.25  # the bar charts are read, not watched: four updates a second are plenty
 
 
 def short_name(name: str) -> str:
@@ -54,17 +57,21 @@ class GradientView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(6)
         # horizontal bars: the tensor names stay readable on the left axis
-        self.param_plot = make_plot("paramNormPlot", "Each tensor", "‖gradient‖", "", parent=self)
+        self.param_plot = make_plot("paramNormPlot", "Each tensor", "‖gradient‖", "", parent=self, small=True)
         self.param_plot.getPlotItem().invertY(True)
         self.param_plot.getPlotItem().getAxis("left").setWidth(70)
         self.param_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=BLUE, pen=pg.mkPen(None))
         self.param_plot.getPlotItem().addItem(self.param_bars)
+        self.param_plot.getPlotItem().getViewBox().sigResized.connect(self._label_ticks)
         row.addWidget(self.param_plot, 1)
-        self.time_plot = make_plot("timeGradPlot", "Back through time", "time step t",
-                                   "‖∂loss/∂hₜ‖", parent=self)
-        self.time_plot.setToolTip("How far back the gradient reaches: the size of ∂loss/∂hₜ for every time step t "
-                                  "(sampled every few steps). Bars that fade towards t = 0 mean the network "
-                                  "can hardly learn from early letters: the vanishing gradient.")
+        self.time_plot = make_plot(
+            "timeGradPlot", "Back through time", "time step t", "‖∂loss/∂hₜ‖", parent=self, small=True
+        )
+        self.time_plot.setToolTip(
+            "How far back the gradient reaches: the size of ∂loss/∂hₜ for every time step t "
+            "(sampled every few steps). Bars that fade towards t = 0 mean the network "
+            "can hardly learn from early letters: the vanishing gradient."
+        )
         self.time_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=GREEN, pen=pg.mkPen(None))
         self.time_plot.getPlotItem().addItem(self.time_bars)
         row.addWidget(self.time_plot, 1)
@@ -78,6 +85,7 @@ class GradientView(QWidget):
         self._log = False
         self.dirty = False
         self._bars_dirty = False
+        self._bars_drawn = 0.0
 
     def reset(self) -> None:
         self.buffer.clear()
@@ -89,6 +97,7 @@ class GradientView(QWidget):
         self.time_bars.setOpts(x=[], height=[])
         self.param_plot.getPlotItem().getAxis("left").setTicks(None)
         self.dirty = self._bars_dirty = False
+        self._bars_drawn = 0.0
 
     def append(self, steps: np.ndarray, norms: np.ndarray) -> None:
         keep = np.isfinite(norms) & np.isfinite(steps)
@@ -107,12 +116,19 @@ class GradientView(QWidget):
         names = tuple(norms.keys())
         if names != self._names:
             self._names = names
-            labels = [short_name(n) for n in names]
-            every = max(1, math.ceil(len(labels) / 8))  # a projector fits about eight labels
-            ticks = [(i, label) for i, label in enumerate(labels) if i % every == 0]
-            self.param_plot.getPlotItem().getAxis("left").setTicks([ticks, []])
+            self._label_ticks()
         self._param_values = values
         self._bars_dirty = True
+
+    def _label_ticks(self, *_args) -> None:
+        """Name as many bars as fit the plot's height without overlapping."""
+        if not self._names:
+            return
+        labels = [short_name(n) for n in self._names]
+        rows = max(1, int(self.param_plot.getPlotItem().getViewBox().height() / (TICK_PT * 1.6)))
+        every = max(1, math.ceil(len(labels) / rows))
+        ticks = [(i, label) for i, label in enumerate(labels) if i % every == 0]
+        self.param_plot.getPlotItem().getAxis("left").setTicks([ticks, []])
 
     def set_time_norms(self, norms) -> None:
         if norms is None:
@@ -141,17 +157,24 @@ class GradientView(QWidget):
         if self._clip > 0:
             self.clip_line.setPos(math.log10(self._clip) if self._log else self._clip)
 
-    def redraw(self) -> None:
+    def redraw(self, force: bool = False) -> bool:
+        """Push new data to the plots; True when there was something to draw."""
+        drew = False
         if self.dirty:
             self.dirty = False
             self.curve.setData(self.buffer.column(0), self.buffer.column(1))
-        if self._bars_dirty:
+            drew = True
+        now = time.perf_counter()
+        if self._bars_dirty and (force or now - self._bars_drawn >= BARS_INTERVAL_S):
             self._bars_dirty = False
+            self._bars_drawn = now
             if self._param_values is not None:
                 count = len(self._param_values)
                 self.param_bars.setOpts(x0=np.zeros(count), y=np.arange(count), width=self._param_values)
             if self._time_values is not None:
                 self.time_bars.setOpts(x=np.arange(len(self._time_values)), height=self._time_values)
+            drew = True
+        return drew
 
     @property
     def points(self) -> int:

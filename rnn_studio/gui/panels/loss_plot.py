@@ -24,10 +24,12 @@ class LossView:
         item.setDownsampling(auto=True, mode="peak")
         self.curve = item.plot(pen=pg.mkPen(BLUE, width=2.5), name="loss")
         self.buffer = GrowingBuffer(2)
-        self.reference = pg.InfiniteLine(angle=0, movable=False,
-                                         pen=pg.mkPen(GREY, width=2, style=Qt.PenStyle.DashLine))
-        self.reference_label = pg.InfLineLabel(self.reference, text="", position=0.5, anchors=[(0.5, 1), (0.5, 1)],
-                                               color="#444444")
+        self.reference = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen(GREY, width=2, style=Qt.PenStyle.DashLine)
+        )
+        self.reference_label = pg.InfLineLabel(
+            self.reference, text="", position=0.5, anchors=[(0.5, 1), (0.5, 1)], color="#444444"
+        )
         self.reference_label.setFont(_font(LABEL_PT - 1))
         self.reference.hide()
         item.addItem(self.reference, ignoreBounds=True)
@@ -61,11 +63,13 @@ class LossView:
             self.buffer.extend(steps, losses)
             self.dirty = True
 
-    def redraw(self) -> None:
+    def redraw(self) -> bool:
+        """Push new points to the curve; True when there was something to draw."""
         if not self.dirty:
-            return
+            return False
         self.dirty = False
         self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+        return True
 
     def set_log(self, on: bool) -> None:
         self._log = on

@@ -1,9 +1,9 @@
 """The model panel: architecture, size, encoding, dropout, parameter count.
 
-The parameter count is computed from the settings with the same formulas
-torch uses (no model is built in the GUI thread: an 8-layer LSTM of 4096
-units would take seconds and gigabytes just to count). tests/gui checks the
-formula against the models the core builds.
+The parameter count is computed from the settings with the core's estimate
+(no model is built in the GUI thread: an 8-layer LSTM of 4096 units would take
+seconds and gigabytes just to count). tests/gui checks it against the models
+the core builds.
 """
 
 from __future__ import annotations
@@ -12,31 +12,15 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox
 
 from ...core.config import ARCH_LABELS, ARCHITECTURES, MAX_HIDDEN, MAX_LAYERS, ModelConfig
+from ...core.resources import estimate_parameters
 from .common import tooltip
-
-GATES = {"rnn": 1, "rnn-relu": 1, "elman": 1, "gru": 3, "lstm": 4}
 
 
 def count_parameters(model: ModelConfig, task: str, vocab_size: int) -> int:
     """What ``parameter_count(build_model(model, task))`` will return."""
-    hidden, gates = model.hidden, GATES[model.arch]
-    directions = 2 if model.bidirectional else 1
-    total = 0
     if task == "text":
-        inputs = outputs = vocab_size
-        if model.encoding == "embedding":
-            total += vocab_size * model.embedding_dim
-            inputs = model.embedding_dim
-    else:
-        inputs = outputs = 1
-    for layer in range(model.layers):
-        layer_in = inputs if layer == 0 else hidden * directions
-        per_direction = gates * hidden * (layer_in + hidden)
-        if model.bias:
-            per_direction += 2 * gates * hidden
-        total += directions * per_direction
-    total += hidden * directions * outputs + (outputs if model.bias else 0)
-    return total
+        return estimate_parameters(model, vocab_size, vocab_size, text=True)
+    return estimate_parameters(model, 1, 1, text=False)
 
 
 ARCH_TIPS = {
@@ -60,8 +44,11 @@ class ModelPanel(QGroupBox):
         for index, arch in enumerate(ARCHITECTURES):
             self.archCombo.addItem(ARCH_LABELS[arch], arch)
             self.archCombo.setItemData(index, ARCH_TIPS[arch], 3)  # Qt.ToolTipRole
-        tooltip(self.archCombo, "Which kind of recurrent network learns: a plain RNN, or an LSTM/GRU "
-                                "whose gates help it remember further back.")
+        tooltip(
+            self.archCombo,
+            "Which kind of recurrent network learns: a plain RNN, or an LSTM/GRU "
+            "whose gates help it remember further back.",
+        )
         form.addRow("Architecture", self.archCombo)
         self.layersSpin = QSpinBox(self)
         self.layersSpin.setObjectName("layersSpin")
@@ -72,23 +59,32 @@ class ModelPanel(QGroupBox):
         self.hiddenSpin.setObjectName("hiddenSpin")
         self.hiddenSpin.setRange(1, MAX_HIDDEN)
         self.hiddenSpin.setValue(12)
-        tooltip(self.hiddenSpin, f"How many numbers the network's memory holds at each step (1 to {MAX_HIDDEN}); "
-                                 "more can learn more but trains slower.")
+        tooltip(
+            self.hiddenSpin,
+            f"How many numbers the network's memory holds at each step (1 to {MAX_HIDDEN}); "
+            "more can learn more but trains slower.",
+        )
         form.addRow("Hidden size", self.hiddenSpin)
         self.encodingCombo = QComboBox(self)
         self.encodingCombo.setObjectName("encodingCombo")
         self.encodingCombo.addItem("One-hot", "onehot")
         self.encodingCombo.addItem("Embedding (16 numbers)", "embedding")
-        tooltip(self.encodingCombo, "How a letter enters the network: one-hot gives each letter its own input "
-                                    "switch; an embedding learns 16 numbers per letter (text task only).")
+        tooltip(
+            self.encodingCombo,
+            "How a letter enters the network: one-hot gives each letter its own input "
+            "switch; an embedding learns 16 numbers per letter (text task only).",
+        )
         form.addRow("Encoding", self.encodingCombo)
         self.dropoutSpin = QDoubleSpinBox(self)
         self.dropoutSpin.setObjectName("dropoutSpin")
         self.dropoutSpin.setRange(0.0, 0.9)
         self.dropoutSpin.setSingleStep(0.05)
         self.dropoutSpin.setDecimals(2)
-        tooltip(self.dropoutSpin, "While training, switch off this fraction of the memory at random "
-                                  "(0 to 0.9) so the network cannot lean on any single number.")
+        tooltip(
+            self.dropoutSpin,
+            "While training, switch off this fraction of the memory at random "
+            "(0 to 0.9) so the network cannot lean on any single number.",
+        )
         form.addRow("Dropout", self.dropoutSpin)
         self.parameterCountLabel = QLabel(self)
         self.parameterCountLabel.setObjectName("parameterCountLabel")
@@ -119,5 +115,13 @@ class ModelPanel(QGroupBox):
         if index >= 0:
             self.encodingCombo.setCurrentIndex(index)
 
-    def show_count(self, count: int | None) -> None:
-        self.parameterCountLabel.setText("–" if count is None else f"{count:,}")
+    def show_count(self, count: int | None, too_big: str | None = None) -> None:
+        text = "–" if count is None else f"{count:,}"
+        if too_big:
+            self.parameterCountLabel.setText(
+                f"<span style='color:#b71c1c'><b>{text}: too big for this machine</b></span>"
+            )
+            self.parameterCountLabel.setToolTip(too_big[0].upper() + too_big[1:] + ".")
+        else:
+            self.parameterCountLabel.setText(text)
+            self.parameterCountLabel.setToolTip("How many numbers (weights) training adjusts.")

@@ -74,8 +74,11 @@ class PromptPanel(QGroupBox):
         button_font.setBold(True)
         self.completeButton.setFont(button_font)
         self.completeButton.setMinimumHeight(34)
-        tooltip(self.completeButton, "Let the network finish the sentence (Enter in the prompt box does the same); "
-                                     "works while training, paused or stopped.")
+        tooltip(
+            self.completeButton,
+            "Let the network finish the sentence (Enter in the prompt box does the same); "
+            "works while training, paused or stopped.",
+        )
         row.addWidget(self.completeButton)
         layout.addLayout(row)
 
@@ -86,8 +89,10 @@ class PromptPanel(QGroupBox):
         self.lengthSpin.setObjectName("lengthSpin")
         self.lengthSpin.setRange(1, MAX_LENGTH)
         self.lengthSpin.setValue(15)
-        tooltip(self.lengthSpin, f"How long the finished text is, prompt included (1 to {MAX_LENGTH}; "
-                                 "the seed tutorial uses 15).")
+        tooltip(
+            self.lengthSpin,
+            f"How long the finished text is, prompt included (1 to {MAX_LENGTH}; the seed tutorial uses 15).",
+        )
         length_label.setToolTip(self.lengthSpin.toolTip())
         options.addWidget(self.lengthSpin)
         options.addSpacing(10)
@@ -99,8 +104,11 @@ class PromptPanel(QGroupBox):
         self.temperatureSlider.setSingleStep(5)
         self.temperatureSlider.setPageStep(25)
         self.temperatureSlider.setMinimumWidth(80)
-        tooltip(self.temperatureSlider, "0 = always take the most likely letter (greedy). Higher = pick letters "
-                                        "at random in proportion to how likely they are: more surprising text.")
+        tooltip(
+            self.temperatureSlider,
+            "0 = always take the most likely letter (greedy). Higher = pick letters "
+            "at random in proportion to how likely they are: more surprising text.",
+        )
         temp_label.setToolTip(self.temperatureSlider.toolTip())
         options.addWidget(self.temperatureSlider, 1)
         self.temperatureLabel = QLabel(self)
@@ -114,7 +122,7 @@ class PromptPanel(QGroupBox):
         self.completionView.setReadOnly(True)
         mono = QFont("DejaVu Sans Mono")
         mono.setStyleHint(QFont.StyleHint.Monospace)
-        mono.setPointSize(16)
+        mono.setPointSize(20)
         self.completionView.setFont(mono)
         self.completionView.setMinimumHeight(self.completionView.fontMetrics().height() * 2 + 16)
         self.completionView.setPlaceholderText("The network's completion appears here")
@@ -149,12 +157,14 @@ class PromptPanel(QGroupBox):
             self.show_warning(reply["error"][0].upper() + reply["error"][1:] + ".")
             return
         prompt, text = reply["prompt"], reply["text"]
-        self.completionView.show_completion(prompt, text[len(prompt):])
+        self.completionView.show_completion(prompt, text[len(prompt) :])
         unknown = reply.get("unknown") or []
         if unknown:
             shown = ", ".join(repr(c) for c in unknown[:10]) + (" …" if len(unknown) > 10 else "")
-            self.show_warning(f"The network never saw {shown} in training: it reads "
-                              f"{'it' if len(unknown) == 1 else 'them'} as 'unknown', so this part is a guess.")
+            self.show_warning(
+                f"The network never saw {shown} in training: it reads "
+                f"{'it' if len(unknown) == 1 else 'them'} as 'unknown', so this part is a guess."
+            )
         else:
             self.completionWarning.hide()
 

@@ -25,8 +25,14 @@ class SineView:
         item = self.plot.getPlotItem()
         legend = item.addLegend(offset=(10, 10), labelTextSize=f"{LABEL_PT}pt", labelTextColor="#222222")
         legend.setBrush(pg.mkBrush(255, 255, 255, 220))
-        self.predicted = item.plot(pen=pg.mkPen(ORANGE, width=3), symbol="o", symbolSize=7,
-                                   symbolBrush=ORANGE, symbolPen=None, name="predicted")
+        self.predicted = item.plot(
+            pen=pg.mkPen(ORANGE, width=3),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=ORANGE,
+            symbolPen=None,
+            name="predicted",
+        )
         self.target = item.plot(pen=pg.mkPen(BLUE, width=2.5, style=Qt.PenStyle.DashLine), name="target")
         self.given = item.plot(pen=pg.mkPen(GREY, width=2), name="input (what it sees)")
         # the target and the prediction draw over the input where they meet
@@ -48,10 +54,10 @@ class SineView:
     def show_predictions(self, data: dict) -> None:
         self._pending = data
 
-    def redraw(self) -> None:
+    def redraw(self) -> bool:
         data, self._pending = self._pending, None
         if data is None:
-            return
+            return False
         given = np.asarray(data["input"], dtype=np.float64)
         n = len(given)
         if data.get("mode") == "sequence":
@@ -70,6 +76,7 @@ class SineView:
             self.target.setData(x_future, truth)
             self.predicted.setData(x_future, rollout)
         self.redraws += 1
+        return True
 
 
 def _finite(values) -> np.ndarray:

@@ -47,7 +47,7 @@ def reading_html(sentences: list[dict], epoch: int | None = None) -> tuple[str, 
         first = html.escape(given[:1])
         score = f"{ok}/{len(target)}" if target else "–"
         rows.append(
-            f'<span style="color:#222222">{html.escape(given[:shown + 1])}{cut}</span>\n'
+            f'<span style="color:#222222">{html.escape(given[: shown + 1])}{cut}</span>\n'
             f'<span style="color:{GREY}">{first}</span>{"".join(cells)}{cut}'
             f'  <span style="color:{GREY}; font-size:small">{score}</span>'
         )
@@ -67,8 +67,10 @@ class TextView(QTextEdit):
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSize(14)
         self.setFont(font)
-        self.setToolTip("Top line: a training sentence. Under it: the network's guess for each next letter "
-                        "given the letters before it; wrong guesses are red.")
+        self.setToolTip(
+            "Top line: a training sentence. Under it: the network's guess for each next letter "
+            "given the letters before it; wrong guesses are red."
+        )
         self.accuracy = None
         self._pending = None
         self.clear_reading()
@@ -76,22 +78,27 @@ class TextView(QTextEdit):
     def clear_reading(self) -> None:
         self._pending = None
         self.accuracy = None
-        self.setHtml(f"<p style='color:{GREY}'>Press Train: the network's guesses for each sentence appear here, "
-                     "wrong letters in red.</p>")
+        self.setHtml(
+            f"<p style='color:{GREY}'>Press Train: the network's guesses for each sentence appear here, "
+            "wrong letters in red.</p>"
+        )
 
     def show_predictions(self, data: dict) -> None:
         self._pending = data
 
-    def redraw(self) -> None:
+    def redraw(self) -> bool:
         data, self._pending = self._pending, None
         if data is None or data.get("kind") != "text":
-            return
+            return False
         body, right, total = reading_html(data["sentences"], data.get("epoch"))
         self.accuracy = right / total if total else None
         header = ""
         if total:
-            header = (f"<p style='margin-bottom:6px'><b>Epoch {data.get('epoch', 0)}:</b> "
-                      f"{right}/{total} next letters right ({100 * right / total:.0f}%)</p>")
+            header = (
+                f"<p style='margin-bottom:6px'><b>Epoch {data.get('epoch', 0)}:</b> "
+                f"{right}/{total} next letters right ({100 * right / total:.0f}%)</p>"
+            )
         bar = self.verticalScrollBar().value()
         self.setHtml(header + body)
         self.verticalScrollBar().setValue(bar)
+        return True

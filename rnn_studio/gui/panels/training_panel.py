@@ -51,8 +51,11 @@ class TrainingPanel(QGroupBox):
         self.optimizerCombo.setObjectName("optimizerCombo")
         self.optimizerCombo.addItem("Adam", "adam")
         self.optimizerCombo.addItem("SGD (plain gradient descent)", "sgd")
-        tooltip(self.optimizerCombo, "How the weights are nudged after each step: Adam adapts the step size "
-                                     "per weight; SGD takes plain steps down the gradient.")
+        tooltip(
+            self.optimizerCombo,
+            "How the weights are nudged after each step: Adam adapts the step size "
+            "per weight; SGD takes plain steps down the gradient.",
+        )
         form.addRow("Optimizer", self.optimizerCombo)
 
         self.lrSpin = QDoubleSpinBox(self)
@@ -62,8 +65,11 @@ class TrainingPanel(QGroupBox):
         self.lrSpin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.lrSpin.setValue(0.01)
         self.lrSpin.setKeyboardTracking(False)
-        tooltip(self.lrSpin, f"How big a step the weights take each time (0.00001 to {MAX_LR:g}); "
-                             "you can change it while training runs. Too big and the loss explodes.")
+        tooltip(
+            self.lrSpin,
+            f"How big a step the weights take each time (0.00001 to {MAX_LR:g}); "
+            "you can change it while training runs. Too big and the loss explodes.",
+        )
         form.addRow("Learning rate", self.lrSpin)
 
         epochs_row = QWidget(self)
@@ -74,8 +80,11 @@ class TrainingPanel(QGroupBox):
         self.epochsSpin.setRange(0, MAX_EPOCHS)
         self.epochsSpin.setValue(100)
         self.epochsSpin.setKeyboardTracking(False)
-        tooltip(self.epochsSpin, f"How many times the network goes through all the training data "
-                                 f"(0 to {MAX_EPOCHS:,}; 0 shows the untrained network).")
+        tooltip(
+            self.epochsSpin,
+            f"How many times the network goes through all the training data "
+            f"(0 to {MAX_EPOCHS:,}; 0 shows the untrained network).",
+        )
         epochs_layout.addWidget(self.epochsSpin, 1)
         self.untilPausedCheck = QCheckBox("until paused", epochs_row)
         self.untilPausedCheck.setObjectName("untilPausedCheck")
@@ -90,15 +99,21 @@ class TrainingPanel(QGroupBox):
         self.clipSpin.setSingleStep(0.5)
         self.clipSpin.setSpecialValueText("off")
         self.clipSpin.setKeyboardTracking(False)
-        tooltip(self.clipSpin, "Gradient clipping: if the gradient is longer than this, shrink it to this "
-                               "length before the step (0 = off, up to 1000). Stops sudden explosions.")
+        tooltip(
+            self.clipSpin,
+            "Gradient clipping: if the gradient is longer than this, shrink it to this "
+            "length before the step (0 = off, up to 1000). Stops sudden explosions.",
+        )
         form.addRow("Gradient clip", self.clipSpin)
 
         self.seedSpin = QSpinBox(self)
         self.seedSpin.setObjectName("seedSpin")
         self.seedSpin.setRange(0, 2**31 - 1)
-        tooltip(self.seedSpin, "The starting point of the random numbers: the same seed gives the same "
-                               "starting weights, so a run can be repeated exactly.")
+        tooltip(
+            self.seedSpin,
+            "The starting point of the random numbers: the same seed gives the same "
+            "starting weights, so a run can be repeated exactly.",
+        )
         form.addRow("Random seed", self.seedSpin)
 
         pace_row = QWidget(self)
@@ -110,8 +125,11 @@ class TrainingPanel(QGroupBox):
         self.paceSlider.setPageStep(1)
         self.paceSlider.setValue(FLAT_OUT)
         self.paceSlider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        tooltip(self.paceSlider, "How fast training goes: slow it down (1 to 100 epochs per second) so the "
-                                 "class can watch, or run it flat out. Works while training runs.")
+        tooltip(
+            self.paceSlider,
+            "How fast training goes: slow it down (1 to 100 epochs per second) so the "
+            "class can watch, or run it flat out. Works while training runs.",
+        )
         pace_layout.addWidget(self.paceSlider, 1)
         self.paceLabel = QLabel(pace_label(0.0), pace_row)
         self.paceLabel.setObjectName("paceLabel")
@@ -122,8 +140,11 @@ class TrainingPanel(QGroupBox):
         self.deviceCombo = QComboBox(self)
         self.deviceCombo.setObjectName("deviceCombo")
         self.deviceCombo.setModel(QStandardItemModel(self.deviceCombo))
-        tooltip(self.deviceCombo, "Which chip does the arithmetic: the CPU always works; a graphics card "
-                                  "(CUDA or Apple MPS) is faster for big networks.")
+        tooltip(
+            self.deviceCombo,
+            "Which chip does the arithmetic: the CPU always works; a graphics card "
+            "(CUDA or Apple MPS) is faster for big networks.",
+        )
         form.addRow("Device", self.deviceCombo)
         self._fill_devices()
 
