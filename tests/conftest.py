@@ -13,3 +13,12 @@ os.environ.setdefault("RNN_STUDIO_SETTINGS_DIR", str(Path(os.environ.get("TMPDIR
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    """Each test gets its own settings folder: a window that restores what an
+    earlier test chose (the sine task, say) would make tests depend on order."""
+    monkeypatch.setenv("RNN_STUDIO_SETTINGS_DIR", str(tmp_path / "settings"))

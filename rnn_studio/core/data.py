@@ -19,117 +19,21 @@ input shifted by one step).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .config import MAX_SENTENCES_CHARS, TaskConfig
+from .config import TaskConfig
 from .errors import DataError
-
-UNKNOWN = "\ufffd"  # shown for the unknown index when decoding
-MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
-MAX_VOCAB = 4096
-
-
-class Vocabulary:
-    """Sorted characters; index 0 stands for any character not seen in training."""
-
-    def __init__(self, chars):
-        chars = sorted(set(chars) - {UNKNOWN})
-        self.chars: list[str] = chars
-        self.itos: list[str] = [UNKNOWN, *chars]
-        self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos)}
-        self.stoi.pop(UNKNOWN)
-        # Seed 000 lower-cases the prompt; do the same only when training saw
-        # no upper-case letters, so case-sensitive data keeps its meaning.
-        self.lowercase_prompts = not any(c != c.lower() for c in chars)
-
-    unknown_index = 0
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Vocabulary) and self.itos == other.itos
-
-    @classmethod
-    def from_texts(cls, texts) -> Vocabulary:
-        chars = set()
-        for text in texts:
-            chars.update(text)
-        return cls(chars)
-
-    def encode(self, text: str) -> list[int]:
-        return [self.stoi.get(c, 0) for c in text]
-
-    def unknown_chars(self, text: str) -> list[str]:
-        """Characters of ``text`` that map to the unknown index, in order, once each."""
-        seen: dict[str, None] = {}
-        for c in text:
-            if c not in self.stoi:
-                seen.setdefault(c, None)
-        return list(seen)
-
-    def decode(self, indices) -> str:
-        return "".join(self.itos[i] if 0 <= i < len(self.itos) else UNKNOWN for i in indices)
-
-    def prepare_prompt(self, prompt: str) -> str:
-        return prompt.lower() if self.lowercase_prompts else prompt
-
-
-def clean_sentences(sentences) -> list[str]:
-    """Normalise line ends and drop blank lines; refuse what cannot train."""
-    if isinstance(sentences, str):
-        sentences = sentences.split("\n")
-    out = []
-    for s in sentences:
-        if not isinstance(s, str):
-            raise DataError("sentences must be text")
-        s = s.replace("\r\n", "\n").replace("\r", "")
-        for line in s.split("\n"):
-            if line.strip():
-                out.append(line)
-    if not out:
-        raise DataError("no sentences to train on: type at least one sentence with a visible character")
-    total = sum(len(s) for s in out)
-    if total > MAX_SENTENCES_CHARS:
-        raise DataError(
-            f"the sentences hold {total:,} characters; the limit is {MAX_SENTENCES_CHARS:,} "
-            "(for a longer text, train on it as a text file)"
-        )
-    if max(len(s) for s in out) < 2:
-        raise DataError("every sentence is a single character: a sentence needs at least two to predict one from another")
-    return out
-
-
-def read_text_file(path: str) -> str:
-    """Read a UTF-8 text file, with a plain message for each way this can fail."""
-    if not path:
-        raise DataError("no text file given")
-    if not os.path.exists(path):
-        raise DataError(f"text file not found: {path}")
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a folder, not a text file")
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_TEXT_FILE_BYTES:
-            raise DataError(f"{path} is {size / 1e6:.0f} MB; the limit is {MAX_TEXT_FILE_BYTES // 2**20} MiB")
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
-    text = text.replace("\r\n", "\n")
-    if "\x00" in text:
-        raise DataError(f"{path} contains NUL bytes: it looks like a binary file, not text")
-    if len(text.strip()) == 0:
-        raise DataError(f"{path} holds no text")
-    return text
+from .text import (  # noqa: F401  (re-exported: the tasks' public names)
+    MAX_TEXT_FILE_BYTES,
+    MAX_VOCAB,
+    UNKNOWN,
+    Vocabulary,
+    clean_sentences,
+    read_text_file,
+)
 
 
 def one_hot(indices: torch.Tensor, size: int) -> torch.Tensor:

@@ -211,7 +211,7 @@ class RecurrentNet(nn.Module):
             # the recurrence into t+1 (the returned hidden); add both. The last
             # step's hidden feeds nothing when the caller detaches it.
             norms = []
-            for t, (o_t, h_all) in enumerate(zip(outs, tops)):
+            for t, (o_t, h_all) in enumerate(zip(outs, tops, strict=True)):
                 g = o_t.grad[:, 0] if o_t.grad is not None else torch.zeros_like(h_all[-1])
                 if h_all.grad is not None and t != last:
                     g = g + h_all.grad[-1]

@@ -251,7 +251,7 @@ class Trainer:
             grad_norm=total_value,
             lr=self.lr,
             ms=(time.perf_counter() - start) * 1000.0,
-            param_grad_norms=dict(zip(self.param_names, per_param)),
+            param_grad_norms=dict(zip(self.param_names, per_param, strict=True)),
             time_grad_norms=time_norms,
             epoch_loss=epoch_loss if skipped is None else None,
             skipped=skipped,
@@ -285,7 +285,7 @@ class Trainer:
                     "kind": "text",
                     "sentences": [
                         {"input": s, "target": self.vocab.decode(t), "predicted": self.vocab.decode(g)}
-                        for s, t, g in zip(self.task.padded, targets, guess)
+                        for s, t, g in zip(self.task.padded, targets, guess, strict=True)
                     ],
                 }
             x, y = self.task.batch.inputs, self.task.batch.targets

@@ -32,6 +32,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ..core.config import RunConfig
 from ..core.errors import StudioError
 from ..core.generation import complete
+from ..core.resources import apply_thread_policy
 from ..core.training import Trainer
 
 METRICS_INTERVAL_S = 0.04  # the brief: batches at most every 30-50 ms
@@ -214,6 +215,9 @@ class TrainingWorker(QObject):
         if self._epochs is None:
             self._epochs = self.trainer.cfg.train.epochs
         trainer = self.trainer
+        # one torch thread for classroom-sized models: faster, and it leaves
+        # the other core to the window (core.resources.threads_for says why)
+        apply_thread_policy(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
         info = {
             "run": self.run_id,
             "parameters": trainer.parameter_count,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_studio.core import data
+from rnn_studio.core import data, text
 from rnn_studio.core.config import SEED_SENTENCES, TaskConfig
 from rnn_studio.core.data import (
     UNKNOWN,
@@ -120,7 +120,7 @@ def test_clean_sentences_refuses_non_text():
 
 
 def test_clean_sentences_limit(monkeypatch):
-    monkeypatch.setattr(data, "MAX_SENTENCES_CHARS", 10)
+    monkeypatch.setattr(text, "MAX_SENTENCES_CHARS", 10)
     assert clean_sentences(["abcde", "fghij"]) == ["abcde", "fghij"]
     with pytest.raises(DataError, match="limit"):
         clean_sentences(["abcde", "fghijk"])
@@ -188,7 +188,7 @@ def test_read_text_file_missing_folder_and_too_big(tmp_path, monkeypatch):
         read_text_file("")
     big = tmp_path / "big.txt"
     big.write_text("x" * 2000)
-    monkeypatch.setattr(data, "MAX_TEXT_FILE_BYTES", 1000)
+    monkeypatch.setattr(text, "MAX_TEXT_FILE_BYTES", 1000)
     with pytest.raises(DataError, match="limit"):
         read_text_file(str(big))
 
@@ -213,7 +213,7 @@ def test_read_text_file_permission_error_is_a_data_error(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(data, "open", refuse, raising=False)
+    monkeypatch.setattr(text, "open", refuse, raising=False)
     with pytest.raises(DataError, match="Permission denied"):
         read_text_file(str(path))
 

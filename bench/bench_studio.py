@@ -1,0 +1,688 @@
+"""What the studio window costs while it trains, and how fast it answers.
+
+Prints figures for issue 3's targets, each with a reference measured in the
+same run:
+
+1. ``lateness``: a 10 ms precise timer on the GUI thread records how late each
+   tick fires while a long run goes on in the window (seed text flat out and at
+   a watchable pace; LSTM hidden 128 on sine next-value; a run whose loss curve
+   already holds 1,000,000 points). Reference: the idle window. Targets: p99 <=
+   16 ms, max <= 100 ms.
+2. ``throughput``: steps per second of a run in the window (worker thread,
+   flat out, plots live) against a headless ``Trainer.step()`` loop on the
+   same config in the same process, alternately. Target: ratio >= 0.85.
+3. ``redraw``: ``setData`` of 1,000,000 points on lossPlot's first data item,
+   then a synchronous repaint of the plot, linear and log scale. Target <= 20 ms.
+4. ``startup``: process launch to the window's first paint, through the real
+   entry point (``rnn_studio.cli.main([])``) in a fresh subprocess; whether
+   torch is loaded before the window shows; Train pressed at once -> first
+   loss point. Aim <= 1 s.
+5. ``train``: trainButton.click() -> the first loss point painted in lossPlot,
+   in a warm process. Aim <= 200 ms.
+
+The window is driven the way a user would: through its object names (buttons,
+spin boxes, the pace slider, the log-scale box) and its public accessors
+(``worker``); nothing in rnn_studio is patched. The event loop runs in nested
+``QEventLoop``s; nothing calls ``processEvents()`` in a loop. Nothing here
+asserts a time.
+
+    QT_QPA_PLATFORM=offscreen python bench/bench_studio.py            # ~3 minutes
+    QT_QPA_PLATFORM=offscreen python bench/bench_studio.py --quick    # ~1 minute, noisier
+    python bench/bench_studio.py --only lateness,redraw --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the window reads and writes its settings here, never the user's own
+SETTINGS_DIR = tempfile.mkdtemp(prefix="rnn-studio-bench-settings-")
+os.environ["RNN_STUDIO_SETTINGS_DIR"] = SETTINGS_DIR
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+import PySide6  # noqa: E402
+import torch  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from rnn_studio.core.config import SEED_SENTENCES, defaults_for  # noqa: E402
+from rnn_studio.core.training import Trainer  # noqa: E402
+
+TICK_MS = 10
+
+
+# -- small helpers --------------------------------------------------------------------
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
+
+
+def quartiles(values) -> tuple[float, float]:
+    if len(values) < 2:
+        return (values[0], values[0]) if values else (float("nan"),) * 2
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return q1, q3
+
+
+def app() -> QApplication:
+    return QApplication.instance() or QApplication([sys.argv[0]])
+
+
+def run_loop(seconds: float) -> None:
+    """Let the GUI thread run its event loop for ``seconds``."""
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, int(seconds * 1000)), loop.quit)
+    loop.exec()
+
+
+def wait_until(condition, timeout_s: float, poll_ms: int = 2) -> bool:
+    """Run the event loop until ``condition()`` is true (checked every poll_ms)."""
+    if condition():
+        return True
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout_s
+    result = {"ok": False}
+
+    def check():
+        if condition():
+            result["ok"] = True
+            loop.quit()
+        elif time.perf_counter() > deadline:
+            loop.quit()
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(check)
+    timer.start(poll_ms)
+    loop.exec()
+    timer.stop()
+    return result["ok"]
+
+
+def first_curve(plot):
+    return plot.getPlotItem().listDataItems()[0]
+
+
+def point_count(plot) -> int:
+    y = first_curve(plot).yData
+    return 0 if y is None else len(y)
+
+
+class PaintCounter(QObject):
+    """Counts paint events of one widget (a plot's viewport); optionally calls
+    ``on_paint(now)`` at each, before the widget paints."""
+
+    def __init__(self, widget, on_paint=None):
+        super().__init__()
+        self.count = 0
+        self.on_paint = on_paint
+        self.widget = widget
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+            if self.on_paint is not None:
+                self.on_paint(time.perf_counter())
+        return False
+
+    def remove(self) -> None:
+        self.widget.removeEventFilter(self)
+
+
+class LatenessProbe(QObject):
+    """A 10 ms single-shot precise timer on the GUI thread, re-armed at every
+    tick: lateness = when it fired - when it was due."""
+
+    def __init__(self, interval_ms: int = TICK_MS):
+        super().__init__()
+        self.interval = interval_ms / 1000.0
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._tick)
+        self.late_ms: list[float] = []
+        self._due = 0.0
+
+    def start(self) -> None:
+        self.late_ms.clear()
+        self._due = time.perf_counter() + self.interval
+        self.timer.start(int(self.interval * 1000))
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.late_ms.append((now - self._due) * 1000.0)
+        self._due = time.perf_counter() + self.interval
+        self.timer.start(int(self.interval * 1000))
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+# -- the window ---------------------------------------------------------------------------
+def new_window():
+    from rnn_studio.gui import MainWindow
+    from rnn_studio.gui.panels.training_panel import FLAT_OUT
+
+    w = MainWindow()
+    w.show()
+    w.paceSlider.setValue(FLAT_OUT)
+    wait_until(lambda: w.isVisible(), 2.0)
+    run_loop(0.3)  # first paint, the warm-up thread's imports
+    return w
+
+
+def pace_index(pace: float) -> int:
+    from rnn_studio.gui.panels.training_panel import FLAT_OUT, PACES
+
+    return FLAT_OUT if pace <= 0 else PACES.index(pace)
+
+
+def configure(w, task: str = "text", arch: str | None = None, hidden: int | None = None, *, pace: float = 0.0,
+              epochs: int | None = None, until_paused: bool = False) -> None:
+    """Set the controls as a user would; choosing a task loads its seed defaults."""
+    combo = w.taskCombo
+    combo.setCurrentIndex(combo.findData(task))
+    if task == "text":
+        if w.sentencesEdit.toPlainText().splitlines() != list(SEED_SENTENCES):
+            w.sentencesEdit.setPlainText("\n".join(SEED_SENTENCES))
+    else:
+        mode = w.dataPanel.sineModeCombo
+        mode.setCurrentIndex(mode.findData("next-value"))
+    defaults = defaults_for(task, "next-value")  # a task already chosen keeps the last case's model
+    w.archCombo.setCurrentIndex(w.archCombo.findData(arch or defaults.model.arch))
+    w.hiddenSpin.setValue(hidden or defaults.model.hidden)
+    if epochs is not None:
+        w.epochsSpin.setValue(epochs)
+    w.untilPausedCheck.setChecked(until_paused)
+    w.paceSlider.setValue(pace_index(pace))
+
+
+def steps_now(w) -> int:
+    worker = w.worker
+    trainer = worker.trainer if worker is not None else None
+    return trainer.steps if trainer is not None else 0
+
+
+def start_run(w, timeout_s: float = 60.0) -> bool:
+    """Press Train and wait for the first step."""
+    w.trainButton.click()
+    return wait_until(lambda: steps_now(w) >= 1, timeout_s)
+
+
+def stop_run(w) -> None:
+    if w.stopButton.isEnabled():
+        w.stopButton.click()
+    wait_until(lambda: w.trainButton.isEnabled(), 5.0)
+
+
+# -- 1. GUI-thread lateness ---------------------------------------------------------------
+LATENESS_CASES = (
+    # label, task, arch, hidden, pace (0 = flat out), preloaded loss points
+    ("idle window, no run (reference)", None, None, None, 0.0, 0),
+    ("seed text (RNN 12), flat out", "text", None, None, 0.0, 0),
+    ("seed text (RNN 12), pace 20 epochs/s", "text", None, None, 20.0, 0),
+    ("sine next-value, LSTM hidden 128, flat out", "sine", "lstm", 128, 0.0, 0),
+    ("sine next-value, LSTM hidden 128, pace 5 epochs/s", "sine", "lstm", 128, 5.0, 0),
+    ("seed text, flat out, loss curve already 1,000,000 points", "text", None, None, 0.0, 1_000_000),
+)
+
+
+def preload_history(w, points: int) -> None:
+    """Give the run a long past: ``points`` steps before step 1 in the loss and
+    gradient curves (x = -points+1 .. 0), as after ~20 minutes flat out. Only the
+    views' public append() is used; the trainer is untouched."""
+    x = np.arange(-points + 1, 1, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    loss = 2.9 * np.exp(-np.arange(points) / 2e5) + 0.05 + 0.01 * rng.random(points)
+    w.lossView.append(x, loss)
+    w.gradientView.append(x, 1.0 + rng.random(points))
+
+
+def bench_lateness(w, seconds: float) -> list[dict]:
+    print(f"\n### 1. GUI-thread lateness of a {TICK_MS} ms timer, {seconds:g} s per case\n")
+    print(
+        "| case | ticks | p50 ms | p99 ms | max ms | ticks > 16 ms late | training steps/s "
+        "| lossPlot paints/s | GUI thread CPU busy |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = []
+    probe = LatenessProbe()
+    for label, task, arch, hidden, pace, preload in LATENESS_CASES:
+        if task is not None:
+            configure(w, task, arch, hidden, pace=pace, until_paused=True)
+            if not start_run(w):
+                print(f"| {label} | the run did not start | | | | | | | |")
+                stop_run(w)
+                continue
+            if preload:
+                preload_history(w, preload)
+            run_loop(0.5)  # past the first step's costs and the first frames
+        else:
+            run_loop(0.5)
+        paints = PaintCounter(w.lossPlot.viewport())
+        steps0 = steps_now(w)
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        probe.start()
+        run_loop(seconds)
+        probe.stop()
+        wall = time.perf_counter() - wall0
+        busy = (time.thread_time() - cpu0) / wall
+        steps = steps_now(w) - steps0
+        paints.remove()
+        stop_run(w)
+        late = probe.late_ms
+        row = {
+            "case": label,
+            "ticks": len(late),
+            "p50": percentile(late, 50),
+            "p99": percentile(late, 99),
+            "max": max(late) if late else float("nan"),
+            "over16": sum(1 for v in late if v > 16.0),
+            "steps_per_s": steps / wall,
+            "paints_per_s": paints.count / wall,
+            "busy": busy,
+        }
+        rows.append(row)
+        print(
+            f"| {label} | {row['ticks']} | {row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.1f} | {row['over16']} "
+            f"| {row['steps_per_s']:,.0f} | {row['paints_per_s']:.1f} | {100 * busy:.0f}% |"
+        )
+        if task is not None:
+            w.resetButton.click()
+    print(
+        "\nlateness = when the tick fired - when it was due (re-armed at each tick); "
+        "GUI thread CPU busy = its thread CPU time / wall time (the probe's own ticks included)."
+    )
+    return rows
+
+
+# -- 2. throughput: the window against a headless loop ----------------------------------------
+THROUGHPUT_CASES = (
+    ("seed text (RNN 12, 3 sentences)", "text", None, None),
+    ("sine next-value (seed 002, RNN 32)", "sine", None, None),
+    ("sine next-value, LSTM hidden 128", "sine", "lstm", 128),
+)
+
+
+def time_window(w, seconds: float) -> float:
+    """Steps/s of a run in the window, flat out, plots live; the first step
+    (model build, first frames) is left out, as on the headless side."""
+    if not start_run(w):
+        stop_run(w)
+        return float("nan")
+    s0, t0 = steps_now(w), time.perf_counter()
+    run_loop(seconds)
+    s1, t1 = steps_now(w), time.perf_counter()
+    stop_run(w)
+    return (s1 - s0) / (t1 - t0)
+
+
+def time_headless(cfg, seconds: float) -> float:
+    """Steps/s of Trainer.step() in a plain loop, no window work at all."""
+    trainer = Trainer(cfg)
+    trainer.step()
+    s0, t0 = trainer.steps, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        trainer.step()
+    return (trainer.steps - s0) / (time.perf_counter() - t0)
+
+
+def bench_throughput(w, seconds: float, repeats: int) -> list[dict]:
+    print(f"\n### 2. Throughput: training in the window vs a headless Trainer loop, {seconds:g} s per timing\n")
+    print(
+        f"{repeats} repeats per case, alternating (the order flips each repeat); ratio = window / headless "
+        "within a repeat, median (interquartile range)\n"
+    )
+    print("| case | headless steps/s | window steps/s | ratio window / headless |")
+    print("| --- | ---: | ---: | --- |")
+    rows = []
+    for label, task, arch, hidden in THROUGHPUT_CASES:
+        configure(w, task, arch, hidden, pace=0.0, until_paused=True)
+        cfg = w.build_config()  # exactly the run the window's controls describe
+        time_headless(cfg, min(0.5, seconds))  # warm-up both sides
+        time_window(w, min(0.5, seconds))
+        window_rates, headless_rates = [], []
+        for r in range(repeats):
+            sides = [("window", lambda: time_window(w, seconds)), ("headless", lambda: time_headless(cfg, seconds))]
+            if r % 2:
+                sides.reverse()
+            result = {name: fn() for name, fn in sides}
+            window_rates.append(result["window"])
+            headless_rates.append(result["headless"])
+        ratios = [a / b for a, b in zip(window_rates, headless_rates, strict=True)]
+        low, high = quartiles(ratios)
+        row = {
+            "case": label,
+            "headless": median(headless_rates),
+            "window": median(window_rates),
+            "ratio": median(ratios),
+            "iqr": (low, high),
+        }
+        rows.append(row)
+        print(
+            f"| {label} | {row['headless']:,.0f} | {row['window']:,.0f} | **{row['ratio']:.3f}** ({low:.2f}-{high:.2f}) |"
+        )
+        w.resetButton.click()
+    return rows
+
+
+# -- 3. a loss curve of 1,000,000 points -----------------------------------------------------
+def bench_redraw(w, repeats: int) -> list[dict]:
+    print(f"\n### 3. lossPlot redraw: setData on its first data item + synchronous repaint, {repeats} repeats\n")
+    plot = w.lossPlot
+    curve = first_curve(plot)
+    item = plot.getPlotItem()
+    print(
+        f"plot {plot.width()} x {plot.height()} px; clipToView={item.clipToViewMode()}, "
+        f"downsampling={item.downsampleMode()}\n"
+    )
+    print("| points | scale | setData ms | repaint ms | total ms (median) | total ms (max) |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    paints = PaintCounter(plot.viewport())
+    rows = []
+    rng = np.random.default_rng(0)
+    for points in (10_000, 100_000, 1_000_000):
+        x = np.arange(1, points + 1, dtype=np.float64)
+        base = 2.9 * np.exp(-x / (points / 5)) + 0.05
+        for log in (False, True):
+            w.logScaleCheck.setChecked(log)
+            set_ms, paint_ms, total_ms = [], [], []
+            for r in range(repeats + 1):
+                y = base + 0.02 * rng.random(points)  # new values each time, as a live run sends
+                painted = paints.count
+                t0 = time.perf_counter()
+                curve.setData(x, y)
+                t1 = time.perf_counter()
+                plot.viewport().repaint()
+                t2 = time.perf_counter()
+                if paints.count == painted:
+                    print("(the repaint did not reach the plot)")
+                if r == 0:
+                    continue  # the first one sizes caches
+                set_ms.append((t1 - t0) * 1000)
+                paint_ms.append((t2 - t1) * 1000)
+                total_ms.append((t2 - t0) * 1000)
+            row = {
+                "points": points,
+                "log": log,
+                "set": median(set_ms),
+                "paint": median(paint_ms),
+                "total": median(total_ms),
+                "max": max(total_ms),
+            }
+            rows.append(row)
+            print(
+                f"| {points:,} | {'log' if log else 'linear'} | {row['set']:.1f} | {row['paint']:.1f} "
+                f"| **{row['total']:.1f}** | {row['max']:.1f} |"
+            )
+    paints.remove()
+    w.logScaleCheck.setChecked(False)
+    w.resetButton.click()
+    return rows
+
+
+# -- 4. process start to the first paint -------------------------------------------------------
+STARTUP_CHILD = textwrap.dedent(
+    r"""
+    import time
+    T_SCRIPT = time.time()  # the interpreter has started and runs its first line
+    import json, os, sys
+    sys.path.insert(0, ROOT)
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+    marks = {"script": T_SCRIPT, "torch_before_gui_import": "torch" in sys.modules}
+    import rnn_studio.gui.main_window as main_window  # what run_app imports first
+    marks["gui_imported"] = time.time()
+    marks["torch_after_gui_import"] = "torch" in sys.modules
+    CLICK_TRAIN = CLICK
+
+    class Probe(QObject):
+        def __init__(self, window):
+            super().__init__()
+            self.window = window
+            self.loss_filter = None
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                if obj is self.window and "first_paint" not in marks:
+                    marks["first_paint"] = time.time()
+                    marks["torch_at_first_paint"] = "torch" in sys.modules
+                    QTimer.singleShot(0, self.frame_done)
+                elif obj is not self.window and "train_clicked" in marks and "first_point" not in marks:
+                    y = self.window.lossPlot.getPlotItem().listDataItems()[0].yData
+                    if y is not None and len(y) >= 1:
+                        marks["first_point"] = time.time()
+                        QTimer.singleShot(0, self.finish)
+            return False
+
+        def frame_done(self):
+            marks["first_frame_done"] = time.time()
+            if CLICK_TRAIN:
+                self.window.lossPlot.viewport().installEventFilter(self)
+                marks["train_clicked"] = time.time()
+                self.window.trainButton.click()
+                QTimer.singleShot(20000, self.finish)  # give up after 20 s
+            else:
+                self.finish()
+
+        def finish(self):
+            self.window.close()
+            QApplication.instance().quit()
+
+    original_show = main_window.MainWindow.show
+
+    def show(self):
+        marks["window_built"] = time.time()
+        self._bench_probe = Probe(self)
+        self.installEventFilter(self._bench_probe)
+        original_show(self)
+
+    main_window.MainWindow.show = show
+    from rnn_studio.cli import main
+    code = main([])
+    marks["exit"] = code
+    print("MARKS " + json.dumps(marks), flush=True)
+    """
+)
+
+
+def startup_once(click_train: bool) -> dict:
+    script = STARTUP_CHILD.replace("ROOT", repr(str(ROOT))).replace("CLICK", repr(click_train))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNN_STUDIO_SETTINGS_DIR=tempfile.mkdtemp(prefix="rnn-bench-"))
+    launched = time.time()
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    marks = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("MARKS "):
+            marks = json.loads(line[6:])
+    if marks is None:
+        raise RuntimeError(f"startup child failed ({proc.returncode}): {proc.stderr[-1500:]}")
+    marks["launched"] = launched
+    return marks
+
+
+def import_seconds(statement: str) -> float:
+    """Wall time of a fresh interpreter running ``statement`` (launch to exit)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], check=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    return time.perf_counter() - start
+
+
+def bench_startup(repeats: int) -> dict:
+    print(f"\n### 4. Process start to the window's first paint (`rnn_studio.cli.main([])`), {repeats} launches\n")
+    runs = [startup_once(click_train=True) for _ in range(repeats)]
+
+    def column(fn):
+        values = [fn(m) for m in runs]
+        values = [v for v in values if v is not None]
+        return median(values), (min(values) if values else float("nan")), (max(values) if values else float("nan"))
+
+    rows = [
+        ("launch -> interpreter runs the first line", lambda m: m["script"] - m["launched"]),
+        ("first line -> rnn_studio.gui.main_window imported", lambda m: m["gui_imported"] - m["script"]),
+        ("imported -> MainWindow built (QApplication, panels)", lambda m: m["window_built"] - m["gui_imported"]),
+        ("built -> first paint of the window begins", lambda m: m["first_paint"] - m["window_built"]),
+        ("first paint -> first frame done", lambda m: m["first_frame_done"] - m["first_paint"]),
+        ("**launch -> first paint**", lambda m: m["first_paint"] - m["launched"]),
+        ("**interpreter start (first line) -> first paint**", lambda m: m["first_paint"] - m["script"]),
+        ("launch -> first frame done", lambda m: m["first_frame_done"] - m["launched"]),
+        (
+            "Train pressed the moment the first frame is done -> first loss point painted (cold)",
+            lambda m: (m["first_point"] - m["train_clicked"]) if "first_point" in m else None,
+        ),
+    ]
+    print("| interval | median ms | min ms | max ms |")
+    print("| --- | ---: | ---: | ---: |")
+    result = {}
+    for label, fn in rows:
+        med, low, high = column(fn)
+        result[label] = med
+        print(f"| {label} | {1000 * med:.0f} | {1000 * low:.0f} | {1000 * high:.0f} |")
+    torch_at_paint = {m["torch_at_first_paint"] for m in runs}
+    torch_early = {m["torch_after_gui_import"] for m in runs}
+    print(
+        f"\ntorch loaded before the window's first paint: {', '.join(map(str, sorted(torch_at_paint)))} "
+        f"(already by `import rnn_studio.gui.main_window`: {', '.join(map(str, sorted(torch_early)))})"
+    )
+    print("\nReference, a fresh interpreter doing only this (launch to exit, median of 3):\n")
+    print("| statement | median ms |")
+    print("| --- | ---: |")
+    for statement in (
+        "pass",
+        "import PySide6.QtWidgets",
+        "import PySide6.QtWidgets, pyqtgraph",
+        "import torch",
+        "import numpy, PySide6.QtWidgets, pyqtgraph, torch",
+    ):
+        seconds = median([import_seconds(statement) for _ in range(3)])
+        result[statement] = seconds
+        print(f"| `{statement}` | {1000 * seconds:.0f} |")
+    return result
+
+
+# -- 5. Train -> first plotted point (warm process) -----------------------------------------------
+def bench_train_to_point(w, repeats: int) -> list[float]:
+    print(f"\n### 5. trainButton.click() -> first loss point painted in lossPlot (warm process), {repeats} repeats\n")
+    configure(w, "text", pace=0.0, epochs=100, until_paused=False)
+    marks: dict = {}
+    original_append = w.lossView.append
+
+    def append(steps, losses):  # the window's view, called by the window with the first batch
+        if "data" not in marks:
+            marks["data"] = time.perf_counter()
+        return original_append(steps, losses)
+
+    def on_paint(now):
+        if "clicked" in marks and "painted" not in marks and point_count(w.lossPlot) >= 1:
+            marks["painted"] = now
+
+    paints = PaintCounter(w.lossPlot.viewport(), on_paint)
+    w.lossView.append = append
+    totals, click_ms, data_ms, paint_ms = [], [], [], []
+    first = None
+    try:
+        for i in range(repeats + 1):
+            wait_until(lambda: w.trainButton.isEnabled(), 30.0)
+            run_loop(0.1)
+            marks.clear()
+            t0 = time.perf_counter()
+            marks["clicked"] = t0
+            w.trainButton.click()
+            t1 = time.perf_counter()
+            ok = wait_until(lambda: "painted" in marks, 30.0, poll_ms=1)
+            stop_run(w)
+            if not ok:
+                print("(no point was painted within 30 s)")
+                continue
+            if i == 0:  # the window's first run: first optimizer, first frames of each view
+                first = (marks["painted"] - t0) * 1000
+                continue
+            totals.append((marks["painted"] - t0) * 1000)
+            click_ms.append((t1 - t0) * 1000)
+            data_ms.append((marks.get("data", marks["painted"]) - t0) * 1000)
+            paint_ms.append((marks["painted"] - marks.get("data", marks["painted"])) * 1000)
+    finally:
+        paints.remove()
+        del w.lossView.append  # the instance attribute goes; the method is back
+    if first is not None:
+        print(f"The window's first run (left out below): {first:.0f} ms\n")
+    print("| interval | median ms | min ms | max ms |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, values in (
+        ("click() returns (the GUI thread builds the run's worker)", click_ms),
+        ("click -> first metrics batch reaches the loss view", data_ms),
+        ("that batch -> painted", paint_ms),
+        ("**click -> first point painted**", totals),
+    ):
+        print(f"| {label} | {median(values):.0f} | {min(values):.0f} | {max(values):.0f} |")
+    return totals
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings, fewer repeats: about a minute")
+    parser.add_argument(
+        "--only",
+        default="lateness,throughput,redraw,startup,train",
+        help="comma-separated subset of: lateness, throughput, redraw, startup, train",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch.set_num_threads for window and headless alike (default 0: leave torch's choice, as the window does)",
+    )
+    args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    quick = args.quick
+    qapp = app()
+    print(f"# RNN Studio window benchmark, {datetime.date.today().isoformat()}")
+    print(f"command: python bench/bench_studio.py {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, PySide6 {PySide6.__version__}, "
+        f"pyqtgraph {pg.__version__}, Qt platform {qapp.platformName()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs visible, torch threads {torch.get_num_threads()}"
+        + ("" if args.threads else " (torch's default; the window does not change it)")
+    )
+    if "startup" in only:  # first: this process's own window must not warm the disk cache for it
+        bench_startup(repeats=2 if quick else 5)
+    w = None
+    if only & {"lateness", "throughput", "redraw", "train"}:
+        w = new_window()
+    if "train" in only:
+        bench_train_to_point(w, repeats=5 if quick else 15)
+    if "lateness" in only:
+        bench_lateness(w, seconds=3.0 if quick else 10.0)
+    if "throughput" in only:
+        bench_throughput(w, seconds=1.0 if quick else 2.0, repeats=3 if quick else 7)
+    if "redraw" in only:
+        bench_redraw(w, repeats=5 if quick else 15)
+    if w is not None:
+        w.close()
+
+
+if __name__ == "__main__":
+    main()
