@@ -84,8 +84,13 @@ def quartiles(values) -> tuple[float, float]:
     return q1, q3
 
 
+_APP: list = []
+
+
 def app() -> QApplication:
-    return QApplication.instance() or QApplication([sys.argv[0]])
+    if QApplication.instance() is None:
+        _APP.append(QApplication([sys.argv[0]]))
+    return QApplication.instance()
 
 
 def run_loop(seconds: float) -> None:
@@ -184,6 +189,7 @@ def new_window():
     from rnn_studio.gui import MainWindow
     from rnn_studio.gui.panels.training_panel import FLAT_OUT
 
+    app()
     w = MainWindow()
     w.show()
     w.paceSlider.setValue(FLAT_OUT)

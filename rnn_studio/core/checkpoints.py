@@ -2,7 +2,8 @@
 
 Loading uses ``torch.load(weights_only=True)``: only tensors and plain
 containers are rebuilt, so a file crafted to run code when unpickled is
-refused. Saving writes a temporary file in the same folder, flushes it to
+refused; the archive's CRC-32s are checked first, so a corrupted file is
+reported instead of loading as wrong weights. Saving writes a temporary file in the same folder, flushes it to
 disk and renames it over the target, so an interrupted save leaves the old
 file whole.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import tempfile
 import warnings
 import zipfile
@@ -82,6 +84,7 @@ def read_checkpoint(path: str) -> dict:
         # torch warns about pickle protocols it did not write; the CLI promises one line
         with fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _check_zip_crc(fh)
             payload = torch.load(fh, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
@@ -92,7 +95,8 @@ def read_checkpoint(path: str) -> dict:
             ) from None
         raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
     except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError,
-            AttributeError, TypeError, UnicodeDecodeError):
+            AttributeError, TypeError, UnicodeDecodeError, struct.error):
+        # struct.error: a few stray bytes that read as a pickle opcode wanting more (b"junk")
         # OSError here comes from torch's zip reader on a cut file (EINVAL), not from the disk
         raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -103,6 +107,18 @@ def read_checkpoint(path: str) -> dict:
         if not isinstance(payload.get(key), dict):
             raise CheckpointError(f"{path} is damaged: its '{key}' section is missing")
     return payload
+
+
+def _check_zip_crc(fh) -> None:
+    """torch reads the zip archive without checking its CRC-32s, so a flipped
+    byte in the weights would load as different numbers without a word; check
+    them first (a read of the whole file: milliseconds for classroom models)."""
+    if zipfile.is_zipfile(fh):
+        fh.seek(0)
+        with zipfile.ZipFile(fh) as archive:
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile("a member fails its CRC-32")
+    fh.seek(0)
 
 
 def load_trainer(path: str, device: str | None = None):
@@ -130,6 +146,9 @@ def load_trainer(path: str, device: str | None = None):
         trainer = Trainer(cfg, vocab=vocab, device=device)
         trainer.epoch = int(payload.get("epoch", 0) or 0)
         trainer.steps = int(payload.get("steps", 0) or 0)
+        # the settings as saved, before the fallbacks above (a text file that is
+        # gone, a device that is not here): what the window shows the user
+        trainer.checkpoint_config = payload["config"]
     except StudioError as exc:
         raise CheckpointError(f"{path} holds settings this version cannot use: {exc}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:

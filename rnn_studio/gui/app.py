@@ -29,6 +29,7 @@ def run_app(argv=None) -> int:
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("RNN Studio")
     app.setOrganizationName("RNN Studio")
-    window = MainWindow()
+    # the window paints first; torch loads behind it and the GPUs join the device list
+    window = MainWindow(defer_torch=True)
     window.show()
     return app.exec()

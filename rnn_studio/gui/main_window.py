@@ -9,18 +9,35 @@ something changed, and keeps what the user typed in QSettings.
 Run states: ``idle`` (no run), ``running``, ``paused`` (a run exists: the
 settings that define it are locked), ``finished``, ``stopped``, ``failed``
 (the run ended; its network still answers prompts; Train starts a new one).
+
+Files: Save model… asks the network's own thread to write a checkpoint (between
+two steps, or through a serve-only worker once the run has ended). Open model…
+loads a checkpoint in a worker thread; on success the window shows it as an
+ended run with the controls set from its settings, and Train (or Step) goes on
+training that network for the epochs on the left as long as the controls still
+describe it; Reset, or changing a setting that defines the network, makes the
+next Train start a new network from scratch. A file that fails to open changes
+nothing in the window.
+
+``MainWindow(defer_torch=True)`` (what ``rnn-studio`` uses) paints before torch
+has loaded: the device list starts with the CPU, and a background thread
+imports torch after the first paint and fills in the graphics cards. Without
+it the list is complete when the constructor returns.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QCheckBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -31,15 +48,15 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.config import MAX_SENTENCES_CHARS, RunConfig, defaults_for, validate
-from ..core.data import clean_sentences
-from ..core.devices import resolve_device
+from ..core.config import ARCH_LABELS, MAX_SENTENCES_CHARS, RunConfig, defaults_for, validate
 from ..core.errors import StudioError
 from ..core.resources import check_fits
+from ..core.text import clean_sentences
 from . import settings as store
 from .panels.common import GrowingBuffer, MessageBar, tooltip
 from .panels.data_panel import DataPanel
@@ -50,7 +67,7 @@ from .panels.prompt_panel import PromptPanel
 from .panels.sine_plot import SineView
 from .panels.text_view import TextView
 from .panels.training_panel import FLAT_OUT, TrainingPanel
-from .worker import RunHandle, TrainingWorker, warm_up_in_background
+from .worker import DeviceScan, RunHandle, TrainingWorker, warm_up_in_background
 
 # The timer ticks at least this far apart; each tick redraws one view whose data
 # changed (plots update when their data changed, never per training step).
@@ -64,6 +81,13 @@ PACED_GUI_BUSY_TARGET = 0.5  # when the pace control slows training, smooth draw
 AUTOSAVE_DELAY_MS = 600  # settings and sentences are saved this long after the last edit
 STOP_WAIT_MS = 1000
 IN_PROGRESS = ("running", "paused")
+DEVICE_SCAN_FALLBACK_MS = 3000  # start the device scan even if the first paint never comes
+MODEL_FILTER = "RNN Studio models (*.pt);;All files (*)"
+TRAIN_TIP = "Start training a new network with the settings on the left."
+TRAIN_OPENED_TIP = (
+    "Go on training the opened network from where it stands, for the epochs set on the left. "
+    "Press Reset (or change a setting that defines the network) to start a new network from scratch instead."
+)
 
 
 def _format_elapsed(seconds: float) -> str:
@@ -72,12 +96,33 @@ def _format_elapsed(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class _FirstPaint(QObject):
+    """Calls ``callback`` (once, on the next event-loop turn) after the first
+    paint event reaches ``widget``, then stops watching."""
+
+    def __init__(self, widget, callback):
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self._callback is not None:
+            callback, self._callback = self._callback, None
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, callback)  # after this frame has been drawn
+        return False
+
+
 class MainWindow(QMainWindow):
     runStateChanged = Signal(str)  # idle, running, paused, finished, stopped, failed
     workerPaused = Signal(str)  # the worker has paused: "request", "step" or "diverged"
+    modelSaved = Signal(str, str)  # path, error ("" when the file was written)
+    modelOpened = Signal(str, str)  # path, error ("" when the network is shown)
+    devicesListed = Signal()  # the device list is complete (at once unless defer_torch)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, *, defer_torch: bool = False):
         super().__init__(parent)
+        self._defer_torch = defer_torch
         self.setObjectName("mainWindow")
         self.setWindowTitle("RNN Studio")
         # projector-sized text: one point above the desktop default
@@ -89,7 +134,13 @@ class MainWindow(QMainWindow):
         self._announced_state = "idle"
         self.closed_cleanly: bool | None = None  # set on close: did every thread end within the deadline?
         self._run_id = 0
+        self._last_id = 0  # every worker gets a new id: runs, and models being opened
         self._handle: RunHandle | None = None  # the current run (its thread may have ended)
+        self._loader: RunHandle | None = None  # a model being opened (Open model…)
+        self._opened: dict | None = None  # the opened network, while Train goes on training it
+        self._epoch_offset = 0  # epochs the opened network had when this run went on training it
+        self._save_id = 0
+        self._device_scan: DeviceScan | None = None
         self._serve_handle: RunHandle | None = None  # answers prompts once the run's thread has ended
         self._retired: list[RunHandle] = []  # threads of earlier runs, until they have finished
         self._run_info: dict = {}
@@ -110,7 +161,13 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._update_controls()
         self._update_parameter_count()
-        QTimer.singleShot(0, warm_up_in_background)  # once the window is up
+        if defer_torch:
+            # torch loads on a background thread once the window has painted
+            self._first_paint = _FirstPaint(self, self._start_device_scan)
+            QTimer.singleShot(0, self._scan_if_not_shown)
+            QTimer.singleShot(DEVICE_SCAN_FALLBACK_MS, self._start_device_scan)
+        else:
+            QTimer.singleShot(0, warm_up_in_background)  # once the window is up
         app = QApplication.instance()
         if app is not None:  # quitting the app without closing the window still ends every run
             app.aboutToQuit.connect(self._stop_all)
@@ -142,7 +199,7 @@ class MainWindow(QMainWindow):
         settings_layout.setContentsMargins(0, 0, 6, 0)
         self.dataPanel = DataPanel(settings_widget)
         self.modelPanel = ModelPanel(settings_widget)
-        self.trainingPanel = TrainingPanel(settings_widget)
+        self.trainingPanel = TrainingPanel(settings_widget, defer_devices=self._defer_torch)
         settings_layout.addWidget(self.dataPanel, 1)
         settings_layout.addWidget(self.modelPanel)
         settings_layout.addWidget(self.trainingPanel)
@@ -260,7 +317,7 @@ class MainWindow(QMainWindow):
                 "Train",
                 QStyle.StandardPixmap.SP_MediaPlay,
                 "Ctrl+Return",
-                "Start training a new network with the settings on the left.",
+                TRAIN_TIP,
             ),
             (
                 "pauseButton",
@@ -303,6 +360,54 @@ class MainWindow(QMainWindow):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             shortcut = f" ({QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)})" if keys else ""
             tooltip(button, tip + shortcut)
+            if name == "trainButton":
+                self._train_keys = shortcut
+            setattr(self, name, button)
+            layout.addWidget(button)
+        layout.addSpacing(6)
+        file_font = bar.font()
+        file_font.setPointSize(file_font.pointSize() + 1)
+        for name, action_name, text, short, icon, keys, tip, slot in (
+            (
+                "openModelButton",
+                "openModelAction",
+                "Open model…",
+                "Open…",
+                QStyle.StandardPixmap.SP_DialogOpenButton,
+                QKeySequence.StandardKey.Open,
+                "Open a network saved earlier: its settings fill the controls, it answers prompts, "
+                "and Train goes on training it.",
+                self._open_model_clicked,
+            ),
+            (
+                "saveModelButton",
+                "saveModelAction",
+                "Save model…",
+                "Save…",
+                QStyle.StandardPixmap.SP_DialogSaveButton,
+                QKeySequence.StandardKey.Save,
+                "Save the trained network (weights, letters and settings) to a file, even while it trains.",
+                self._save_model_clicked,
+            ),
+        ):
+            action = QAction(style.standardIcon(icon), text, self)
+            action.setObjectName(action_name)
+            action.setIconText(short)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            native = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tip} ({native})" if native else tip)
+            action.setWhatsThis(action.toolTip())
+            action.triggered.connect(slot)
+            self.addAction(action)  # the shortcut works wherever the focus is
+            button = QToolButton(bar)
+            button.setObjectName(name)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setFont(file_font)
+            button.setMinimumHeight(40)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            setattr(self, action_name, action)
             setattr(self, name, button)
             layout.addWidget(button)
         layout.addSpacing(12)
@@ -399,7 +504,12 @@ class MainWindow(QMainWindow):
         cfg.train.seed = training.seedSpin.value()
         cfg.train.device = training.device
         validate(cfg)
-        resolve_device(cfg.train.device)
+        if cfg.train.device != "cpu":
+            # only listed once torch has loaded, so this never waits for it;
+            # the CPU needs no check (and the worker checks again anyway)
+            from ..core.devices import resolve_device
+
+            resolve_device(cfg.train.device)
         return cfg
 
     # ------------------------------------------------------------------ actions
@@ -413,25 +523,50 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             self.show_message("error", f"Cannot start training: {_sentence(str(exc))}")
             return False
+        self._cancel_open()
+        opened = self._opened_trainer(cfg)
+        note = None
+        if opened is None and self._opened is not None and self._opened.get("run") == self._run_id:
+            note = (
+                "The settings no longer describe the opened network, so Train started a new network from "
+                "scratch (Open model… brings the saved one back)."
+            )
+        if opened is not None:
+            # the network moves to a new thread: every thread that held it must have ended first
+            for handle in (self._handle, self._serve_handle):
+                if handle is not None:
+                    handle.worker.request_stop()
+                    handle.wait()
+        else:
+            self._opened = None
         self._end_run(clear_views=True)
-        self._run_id += 1
+        self._run_id = self._new_id()
         training = self.trainingPanel
+        self._epoch_offset = opened.epoch if opened is not None else 0
+        epochs = cfg.train.epochs + self._epoch_offset
         worker = TrainingWorker(
             self._run_id,
-            cfg,
+            None if opened is not None else cfg,
+            trainer=opened,
             start_paused=step_only,
             epochs_to_step=1 if step_only else 0,
             until_paused=training.untilPausedCheck.isChecked(),
-            epochs=cfg.train.epochs,
+            epochs=epochs,
             pace=training.pace,
         )
+        if opened is not None:
+            worker.request_lr(cfg.train.lr)  # applied before its first step
+            worker.request_clip(cfg.train.clip)
+            self._opened["run"] = self._run_id
         self._wire(worker)
         self._handle = RunHandle(worker, self)
         self._handle.thread.finished.connect(self._thread_finished)
-        self._run_info = {"task": cfg.task.kind, "mode": cfg.task.sine_mode, "epochs": cfg.train.epochs}
+        self._run_info = {"task": cfg.task.kind, "mode": cfg.task.sine_mode, "epochs": epochs}
         self._prepare_views(cfg)
         self._settings_note_shown = False
         self.messageBar.dismiss()  # whatever it said was about the last run or the last try
+        if note:
+            self.show_message("info", note)
         self.run_state = "paused" if step_only else "running"
         self._handle.start()
         self._frame_mark = None
@@ -473,6 +608,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def reset(self) -> None:
         """Stop and forget the run; the next Train starts from scratch."""
+        self._cancel_open()
+        self._opened = None
         self._end_run(clear_views=True)
         self.run_state = "idle"
         self.messageBar.dismiss()
@@ -496,26 +633,257 @@ class MainWindow(QMainWindow):
             "temperature": temperature,
             "seed": self._completion_id,
         }
-        if self._handle.worker.request_completion(request):
-            return
-        # the run's thread has ended: a short-lived worker answers, the model still
-        # touched by one thread at a time
-        if self._serve_handle is not None and self._serve_handle.worker.request_completion(request):
-            return
+        if not self._ask_network("complete", request):
+            self.promptPanel.show_warning("There is no trained network yet: press Train first.")
+
+    def _ask_network(self, kind: str, request: dict) -> bool:
+        """Post a request ("complete" or "save") to the thread that holds the
+        network: the run's own worker while it lives, else a short-lived
+        serve-only worker, so the model is touched by one thread at a time."""
+
+        def post(worker: TrainingWorker) -> bool:
+            return worker.request_completion(request) if kind == "complete" else worker.request_save(request)
+
+        if self._handle is None:
+            return False
+        if post(self._handle.worker):
+            return True
+        if self._serve_handle is not None and post(self._serve_handle.worker):
+            return True
         trainer = self._handle.worker.trainer
         if trainer is None:
-            self.promptPanel.show_warning("There is no trained network yet: press Train first.")
-            return
+            return False
         self._handle.wait()
         if self._serve_handle is not None:
             self._serve_handle.wait()
             self._retire(self._serve_handle)
         worker = TrainingWorker(self._run_id, trainer=trainer, train=False)
-        worker.request_completion(request)
+        post(worker)
         worker.completed.connect(self._on_completed)
+        worker.saved.connect(self._on_saved)
         self._serve_handle = RunHandle(worker, self)
         self._serve_handle.thread.finished.connect(self._thread_finished)
         self._serve_handle.start()
+        return True
+
+    # ------------------------------------------------------------------ files
+    def _model_folder(self) -> str:
+        folder = store.read_json(self._settings, "files/folder")
+        return folder if isinstance(folder, str) and os.path.isdir(folder) else os.path.expanduser("~")
+
+    def _remember_folder(self, path: str) -> None:
+        store.write_json(self._settings, "files/folder", os.path.dirname(os.path.abspath(path)))
+
+    @Slot()
+    def _save_model_clicked(self) -> None:
+        if not self._has_network():
+            self.save_model("")  # explains that there is nothing to save yet
+            return
+        name = "sine-model.pt" if self._view_task() == "sine" else "text-model.pt"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save model", os.path.join(self._model_folder(), name), MODEL_FILTER
+        )
+        if path:
+            if not os.path.splitext(path)[1]:
+                path += ".pt"
+            self.save_model(path)
+
+    @Slot()
+    def _open_model_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._model_folder(), MODEL_FILTER)
+        if path:
+            self.open_model(path)
+
+    def _has_network(self) -> bool:
+        return self._handle is not None and self.run_state != "idle"
+
+    def save_model(self, path: str) -> bool:
+        """Write the current network to ``path`` (atomic). The network's own
+        thread saves it, between two steps if it is training; ``modelSaved``
+        (and a line in the message bar) tells how it went. False when there is
+        nothing to save."""
+        if not self._has_network():
+            text = "There is no trained network to save yet: press Train first, or open a saved model."
+            self.show_message("warning", text)
+            self.modelSaved.emit(path, text)
+            return False
+        if not path or not path.strip():
+            text = "No file name was given, so nothing was saved."
+            self.show_message("warning", text)
+            self.modelSaved.emit(path, text)
+            return False
+        self._save_id += 1
+        request = {"id": self._save_id, "path": os.path.abspath(path)}
+        if not self._ask_network("save", request):
+            text = "There is no trained network to save yet: press Train first, or open a saved model."
+            self.show_message("warning", text)
+            self.modelSaved.emit(path, text)
+            return False
+        return True
+
+    @Slot(object)
+    def _on_saved(self, reply: dict) -> None:
+        path, error = reply.get("path", ""), reply.get("error")
+        if error:
+            self.show_message("error", f"The model was not saved: {_sentence(error)}")
+            self.modelSaved.emit(path, error)
+            return
+        self._remember_folder(path)
+        epoch = reply.get("epoch")
+        when = f" after {epoch:,} epoch{'s' if epoch != 1 else ''}" if isinstance(epoch, int) else ""
+        self.show_message("info", f"Saved the network{when} to {path}. Open model… brings it back.")
+        self.modelSaved.emit(path, "")
+
+    def open_model(self, path: str) -> bool:
+        """Load the checkpoint at ``path`` in a worker thread; ``modelOpened``
+        tells how it went. Until it has loaded nothing in the window changes,
+        and a file that cannot be used changes nothing at all."""
+        if self._loader is not None:
+            self.show_message("info", "A model is already being opened: wait a moment, then try again.")
+            return False
+        worker = TrainingWorker(self._new_id(), train=False, load_path=os.path.abspath(path) if path else "")
+        worker.loaded.connect(self._on_model_loaded)
+        worker.predictions.connect(self._on_predictions)
+        worker.completed.connect(self._on_completed)
+        worker.saved.connect(self._on_saved)
+        worker.ended.connect(self._on_open_ended)
+        self._loader = RunHandle(worker, self)
+        self._loader.thread.finished.connect(self._thread_finished)
+        self._loader.start()
+        self.runStateStatus.setText(f"Opening {os.path.basename(path)}…")
+        self._update_file_actions()
+        return True
+
+    def _cancel_open(self) -> None:
+        """A newer action wins over a model still being opened."""
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader.worker.request_stop()
+            self._retire(loader)
+            self._update_file_actions()
+
+    @Slot(object)
+    def _on_model_loaded(self, info: dict) -> None:
+        if self._loader is None or info.get("run") != self._loader.worker.run_id:
+            return  # opening was cancelled by a newer Train, Reset or Open
+        handle, self._loader = self._loader, None
+        self._end_run(clear_views=True)  # the opened network replaces the current one
+        # the file's own settings: the fallbacks of loading (a text file that is gone) are not the user's
+        cfg = RunConfig.from_dict(info.get("saved_config") or info["config"])
+        epoch, epochs = int(info["epoch"]), int(cfg.train.epochs)
+        self.run_state = "finished" if epoch >= epochs else "stopped"
+        self._run_id = info["run"]
+        self._handle = handle
+        path = info["path"]
+        kept_sentences = self._apply_opened_config(cfg, info["device"])
+        self._opened = {"run": self._run_id, "config": cfg.to_dict(), "device": info["device"], "path": path}
+        name = os.path.basename(path)
+        self._run_info = {
+            "task": info["task"],
+            "mode": info["mode"],
+            "epochs": epochs,
+            "parameters": info["parameters"],
+            "device": info["device"],
+            "vocab_size": info["vocab_size"],
+            "opened": name,
+            "epoch": epoch,
+            "steps": info["steps"],
+        }
+        self._sync_view_task()
+        self.lossView.set_task(info["task"], info["vocab_size"])
+        self.sineView.reset(info["mode"] if info["task"] == "sine" else self.dataPanel.sine_mode)
+        self.gradientView.set_clip(cfg.train.clip)
+        self._remember_folder(path)
+        self._update_controls()
+        self._update_parameter_count()
+        self.parameterStatus.setText(f"Parameters: {info['parameters']:,}")
+        self.modelPanel.show_count(info["parameters"])
+        what = ARCH_LABELS.get(cfg.model.arch, cfg.model.arch)
+        task = "sentences" if info["task"] == "text" else "the sine wave"
+        article = "an" if what[:1] in "AEIOLR" else "a"
+        text = (
+            f"Opened {name}: {article} {what} trained on {task} for {epoch:,} epoch{'s' if epoch != 1 else ''}. "
+            "Its settings are in the controls; try a prompt, or press Train to go on training it."
+        )
+        if kept_sentences:
+            source = f"the text file {cfg.task.text_file}" if cfg.task.text_file else "a text file"
+            text += (
+                f" It was trained on {source}, which the sentence box cannot show: your sentences stay, "
+                "and Train starts a new network on them."
+            )
+        elif info["task"] == "text":
+            text += " Ctrl+Z in the sentence box brings back the sentences you had."
+        self.show_message("info", text)
+        self._schedule_autosave()
+        self.modelOpened.emit(path, "")
+
+    def _apply_opened_config(self, cfg: RunConfig, device: str) -> bool:
+        """Set the controls from an opened network's settings; True when the
+        sentences were kept (a network trained on a text file)."""
+        d, m, t = self.dataPanel, self.modelPanel, self.trainingPanel
+        kept_sentences = False
+        self._restoring = True  # no task defaults, no autosave, no "takes effect" note
+        try:
+            d.set_task(cfg.task.kind)
+            if cfg.task.kind == "sine":
+                d.set_sine_mode(cfg.task.sine_mode)
+                d.sineWindowsSpin.setValue(cfg.task.sine_windows)
+                d.sineLengthSpin.setValue(cfg.task.sine_window_len)
+                d.sineNoiseSpin.setValue(cfg.task.sine_noise)
+            elif cfg.task.text_file or not cfg.task.sentences:
+                kept_sentences = True
+            else:
+                text = "\n".join(cfg.task.sentences)
+                try:
+                    same = clean_sentences(d.sentences_text()) == clean_sentences(text)
+                except StudioError:
+                    same = False
+                if not same:
+                    d.sentencesEdit.replace_all(text)  # one undoable edit: Ctrl+Z brings the user's back
+                d.analyse()
+            m.set_arch(cfg.model.arch)
+            m.layersSpin.setValue(cfg.model.layers)
+            m.hiddenSpin.setValue(cfg.model.hidden)
+            m.set_encoding(cfg.model.encoding)
+            m.dropoutSpin.setValue(cfg.model.dropout)
+            t.set_optimizer(cfg.train.optimizer)
+            t.lrSpin.setValue(cfg.train.lr)
+            t.epochsSpin.setValue(cfg.train.epochs)
+            t.clipSpin.setValue(cfg.train.clip)
+            t.seedSpin.setValue(cfg.train.seed)
+            t.set_device(_device_name(device))
+        finally:
+            self._restoring = False
+        return kept_sentences
+
+    def _opened_trainer(self, cfg: RunConfig):
+        """The opened network's trainer when the controls (``cfg``) still
+        describe it, so that Train goes on training it; None otherwise."""
+        opened = self._opened
+        if opened is None or self._handle is None or opened.get("run") != self._run_id:
+            return None
+        trainer = self._handle.worker.trainer
+        if trainer is None or not _same_network(opened["config"], cfg.to_dict()):
+            return None
+        if _device_name(opened["device"]) != _device_name(cfg.train.device):
+            return None
+        return trainer
+
+    @Slot(object)
+    def _on_open_ended(self, event: dict) -> None:
+        loader = self._loader
+        if loader is None or event.get("run") != loader.worker.run_id:
+            return  # it loaded (and became the current network), or was cancelled
+        self._loader = None
+        loader.wait()
+        self._retire(loader)
+        path = loader.worker.load_path or ""
+        message = event.get("message") or "the file could not be read"
+        self.show_message(
+            "error", f"Could not open the model: {_sentence(message)} Nothing in the window was changed."
+        )
+        self._update_controls()
+        self.modelOpened.emit(path, message)
 
     def _space(self) -> None:
         focus = QApplication.focusWidget()
@@ -533,6 +901,11 @@ class MainWindow(QMainWindow):
         worker.paused.connect(self._on_paused)
         worker.warned.connect(self._on_warned)
         worker.ended.connect(self._on_ended)
+        worker.saved.connect(self._on_saved)
+
+    def _new_id(self) -> int:
+        self._last_id += 1
+        return self._last_id
 
     def _end_run(self, clear_views: bool) -> None:
         """Stop whatever runs and let go of the current run."""
@@ -564,7 +937,7 @@ class MainWindow(QMainWindow):
 
     def _stop_all(self) -> bool:
         """Stop every thread this window started; True when all have ended."""
-        handles = [h for h in (self._handle, self._serve_handle, *self._retired) if h is not None]
+        handles = [h for h in (self._handle, self._serve_handle, self._loader, *self._retired) if h is not None]
         for handle in handles:
             handle.worker.request_stop()
         deadline = time.perf_counter() + STOP_WAIT_MS / 1000.0
@@ -611,10 +984,12 @@ class MainWindow(QMainWindow):
     def _on_predictions(self, data: dict) -> None:
         if not self._current(data):
             return
-        if data.get("kind") == "sine":
-            self.sineView.show_predictions(data)
-        elif data.get("kind") == "text":
-            self.textView.show_predictions(data)
+        view = {"sine": self.sineView, "text": self.textView}.get(data.get("kind"))
+        if view is None:
+            return
+        view.show_predictions(data)
+        if not self._redraw_timer.isActive():  # no run is drawing (an opened network): show it now
+            view.redraw()
 
     @Slot(object)
     def _on_completed(self, reply: dict) -> None:
@@ -691,6 +1066,7 @@ class MainWindow(QMainWindow):
     def _epochs_changed(self, epochs: int, until_paused: bool) -> None:
         worker = self._live_worker()
         if worker is not None:
+            epochs += self._epoch_offset  # an opened network trains this many more
             worker.request_epochs(epochs, until_paused)
             self._run_info["epochs"] = epochs
             self._progress_dirty = True
@@ -733,6 +1109,8 @@ class MainWindow(QMainWindow):
         self._schedule_autosave()
         if self._restoring:
             return
+        if self._opened is not None:
+            self._update_train_tip()
         if self.run_state not in IN_PROGRESS:
             self.modelPanel.encodingCombo.setEnabled(self.dataPanel.task == "text")
             self.dataPanel.sineWindowsSpin.setEnabled(self.dataPanel.sine_mode == "next-value")
@@ -834,6 +1212,12 @@ class MainWindow(QMainWindow):
         bar = self.progressBar
         metrics = self._progress
         if metrics is None:
+            opened = self._run_info.get("opened")
+            if opened and self.run_state not in IN_PROGRESS:
+                bar.setRange(0, 1)
+                bar.setValue(1)
+                bar.setFormat(f"Opened {opened}: trained for {self._run_info.get('epoch', 0):,} epochs")
+                return
             bar.setRange(0, 1)
             bar.setValue(0)
             bar.setFormat("Ready: press Train" if self.run_state == "idle" else "Starting…")
@@ -885,6 +1269,8 @@ class MainWindow(QMainWindow):
         )
         self.stepButton.setEnabled(state != "running")
         self.stopButton.setEnabled(in_progress)
+        self._update_train_tip()
+        self._update_file_actions()
         for widget in self.dataPanel.run_widgets + self.modelPanel.run_widgets + self.trainingPanel.run_widgets:
             widget.setEnabled(not in_progress)
         # settings the chosen task does not use are greyed out too
@@ -905,6 +1291,53 @@ class MainWindow(QMainWindow):
         if state != self._announced_state:  # announced once the controls match it
             self._announced_state = state
             self.runStateChanged.emit(state)
+
+    def _update_train_tip(self) -> None:
+        """Say what Train will do: go on training an opened network while the
+        controls still describe it, else start a new one."""
+        goes_on = False
+        if self._opened is not None and self.run_state not in IN_PROGRESS:
+            try:
+                goes_on = self._opened_trainer(self.build_config()) is not None
+            except StudioError:
+                goes_on = False
+        tooltip(self.trainButton, (TRAIN_OPENED_TIP if goes_on else TRAIN_TIP) + self._train_keys)
+
+    def _update_file_actions(self) -> None:
+        self.saveModelAction.setEnabled(self._has_network())
+        self.openModelAction.setEnabled(self._loader is None)
+
+    # ------------------------------------------------------------------ devices (defer_torch)
+    @Slot()
+    def _scan_if_not_shown(self) -> None:
+        if not self.isVisible():  # built but not shown (tests, scripts): nothing to paint first
+            self._start_device_scan()
+
+    @Slot()
+    def _start_device_scan(self) -> None:
+        if self._device_scan is not None or self.trainingPanel.devices_ready:
+            return
+        # no parent: the scan thread may still hold it when the window is gone
+        self._device_scan = DeviceScan()
+        self._device_scan.found.connect(self._devices_found)
+        self._device_scan.start()
+
+    @Slot(object)
+    def _devices_found(self, choices: dict) -> None:
+        # a device restored from the settings is chosen now, unless a run already uses another
+        apply = self.run_state not in IN_PROGRESS
+        self._restoring = True
+        try:
+            self.trainingPanel.set_devices(choices["devices"], choices["unavailable"], apply_pending=apply)
+        finally:
+            self._restoring = False
+        self._update_device_status()
+        if choices.get("error"):
+            self.show_message(
+                "warning",
+                f"PyTorch could not list the graphics cards ({choices['error']}); training runs on the CPU.",
+            )
+        self.devicesListed.emit()
 
     def _update_device_status(self, *_args) -> None:
         combo = self.trainingPanel.deviceCombo
@@ -962,7 +1395,7 @@ class MainWindow(QMainWindow):
             "clip": t.clipSpin.value(),
             "seed": t.seedSpin.value(),
             "pace_index": t.paceSlider.value(),
-            "device": t.device,
+            "device": t.wanted_device,
             "log_scale": self.logScaleCheck.isChecked(),
             "length": p.lengthSpin.value(),
             "temperature_x100": p.temperatureSlider.value(),
@@ -1091,8 +1524,47 @@ class MainWindow(QMainWindow):
 
     def threads(self) -> list:
         """Every QThread this window started that has not been freed yet."""
-        handles = [h for h in (self._handle, self._serve_handle, *self._retired) if h is not None]
+        handles = [h for h in (self._handle, self._serve_handle, self._loader, *self._retired) if h is not None]
         return [h.thread for h in handles]
+
+
+def _device_name(device: str) -> str:
+    """'cuda' and 'cuda:0' are the same card; the list names it 'cuda:0'."""
+    device = (device or "cpu").strip().lower()
+    return "cuda:0" if device == "cuda" else device
+
+
+def _same_network(saved: dict, built: dict) -> bool:
+    """Do the controls (``built``) describe the network whose settings were
+    ``saved``? Compares what defines a network, not what may change while it
+    trains (learning rate, epochs, clip)."""
+    try:
+        a, b = saved["task"], built["task"]
+        if a.get("kind") != b.get("kind") or a.get("text_file") or b.get("text_file"):
+            return False
+        if b["kind"] == "text":
+            if clean_sentences(a.get("sentences") or []) != b["sentences"]:
+                return False
+            keys = ("window", "batch_size")
+        else:
+            keys = ("sine_mode", "sine_windows", "sine_window_len", "sine_noise")
+        if any(not _same_value(a.get(k), b.get(k)) for k in keys):
+            return False
+        model_a, model_b = saved["model"], built["model"]
+        if set(model_a) != set(model_b) or any(not _same_value(model_a[k], model_b[k]) for k in model_b):
+            return False
+        return all(saved["train"].get(k) == built["train"].get(k) for k in ("optimizer", "seed"))
+    except (KeyError, TypeError, AttributeError, StudioError):
+        return False
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    return a == b
 
 
 def _sentence(text: str) -> str:

@@ -15,6 +15,16 @@ quits the thread and waits for it. Never ``terminate()``.
 
 Every payload is a dict carrying ``"run"``: the window drops signals from a
 run it has already left (a signal queued just before Stop may arrive after).
+
+torch is imported only inside the functions that run in the worker thread (and
+by ``DeviceScan``/``warm_up_in_background``), never when this module loads: the
+window paints first and torch loads behind it. A Train pressed before that
+import has finished simply waits on it in the worker thread.
+
+Files: a save is a request like a completion (served between steps, or by a
+serve-only worker once the run has ended); opening a checkpoint is a worker
+with ``load_path`` and ``train=False``: it loads in its own thread, announces
+the network with ``loaded`` and then answers requests like any ended run.
 """
 
 from __future__ import annotations
@@ -25,15 +35,17 @@ import sys
 import threading
 import time
 import traceback
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.config import RunConfig
 from ..core.errors import StudioError
-from ..core.generation import complete
 from ..core.resources import apply_thread_policy
-from ..core.training import Trainer
+
+if TYPE_CHECKING:  # torch loads in the worker thread, not when the window imports this
+    from ..core.training import Trainer
 
 METRICS_INTERVAL_S = 0.04  # the brief: batches at most every 30-50 ms
 PREDICTIONS_MIN_INTERVAL_S = 0.15  # the text/sine views do not need more
@@ -54,14 +66,57 @@ def warm_up_in_background() -> None:
     if _warm_up_started.is_set():
         return
     _warm_up_started.set()
+    threading.Thread(target=_warm_up_imports, name="rnn-studio-warm-up", daemon=True).start()
 
-    def _import() -> None:
+
+def _warm_up_imports() -> None:
+    try:
+        import torch._dynamo  # noqa: F401
+    except Exception:  # a later import reports any real problem where it matters
+        pass
+
+
+def device_choices() -> dict:
+    """What the device list offers: {"devices": [(name, label)], "unavailable": {kind: why}}.
+    Imports torch: call it off the GUI thread unless torch has already loaded."""
+    from ..core.devices import available_devices, unavailable_reasons
+
+    return {
+        "devices": [(info.name, info.label) for info in available_devices()],
+        "unavailable": unavailable_reasons(),
+    }
+
+
+class DeviceScan(QObject):
+    """Imports torch on a daemon thread, lists the devices, reports them with
+    ``found`` (delivered queued to the GUI thread), then warms up the rest of
+    torch as ``warm_up_in_background`` does. Used by ``MainWindow(defer_torch=True)``
+    once the window has painted."""
+
+    found = Signal(object)  # device_choices(), or {"devices": [("cpu", "CPU")], "unavailable": {}, "error": ...}
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._started = False
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        threading.Thread(target=self._scan, name="rnn-studio-device-scan", daemon=True).start()
+
+    def _scan(self) -> None:
         try:
-            import torch._dynamo  # noqa: F401
-        except Exception:  # a later import reports any real problem where it matters
-            pass
-
-    threading.Thread(target=_import, name="rnn-studio-warm-up", daemon=True).start()
+            choices = device_choices()
+        except Exception as exc:  # a broken torch install: the CPU entry stays, Train says what is wrong
+            choices = {"devices": [("cpu", "CPU")], "unavailable": {}, "error": f"{type(exc).__name__}: {exc}"}
+        try:
+            self.found.emit(choices)
+        except RuntimeError:  # the window (and this object with it) is already gone
+            return
+        if not _warm_up_started.is_set():
+            _warm_up_started.set()
+            _warm_up_imports()
 
 
 def divergence_message(reason: str, epoch: int, lr: float, clip: float) -> str:
@@ -81,7 +136,11 @@ class TrainingWorker(QObject):
     """One run: builds the Trainer (in the worker thread) and steps it.
 
     ``trainer`` given and ``train=False``: a serve-only worker that answers the
-    queued requests (completions) for a run whose own thread has ended, then exits.
+    queued requests (completions, saves) for a run whose own thread has ended,
+    then exits. ``load_path`` and ``train=False``: load that checkpoint in the
+    worker thread, emit ``loaded`` (or end "rejected" with the reason), then
+    serve like a serve-only worker. ``trainer`` and ``train=True``: go on
+    training that network (an opened checkpoint) up to ``epochs``.
     """
 
     runStarted = Signal(object)  # {"run", "parameters", "device", "vocab_size", "task", "mode"}
@@ -90,7 +149,10 @@ class TrainingWorker(QObject):
     completed = Signal(object)  # {"run", "id", "text", "prompt", "unknown", "error"}
     paused = Signal(object)  # {"run", "reason": "request"|"step"|"diverged", "message"}
     warned = Signal(object)  # {"run", "message"}
-    ended = Signal(object)  # {"run", "state": finished|stopped|failed|rejected, "message"}
+    ended = Signal(object)  # {"run", "state": finished|stopped|failed|rejected|idle, "message", "serve_only"}
+    saved = Signal(object)  # {"run", "id", "path", "epoch", "error"}
+    # {"run", "path", "config", "saved_config", "parameters", "device", "vocab_size", "task", "mode", "epoch", "steps"}
+    loaded = Signal(object)
 
     def __init__(
         self,
@@ -104,11 +166,13 @@ class TrainingWorker(QObject):
         until_paused: bool = False,
         epochs: int | None = None,
         pace: float = 0.0,
+        load_path: str | None = None,
     ):
         super().__init__()
         self.run_id = run_id
         self.cfg = cfg
         self.trainer = trainer
+        self.load_path = load_path
         self._train = train
         self._cond = threading.Condition()
         self._commands: collections.deque = collections.deque()
@@ -173,6 +237,11 @@ class TrainingWorker(QObject):
         """False when this worker has ended: start a serve-only worker instead."""
         return self._post(("complete", dict(request)))
 
+    def request_save(self, request: dict) -> bool:
+        """Save the network to ``request["path"]`` between two steps (atomic);
+        the answer is ``saved``. False when this worker has ended."""
+        return self._post(("save", dict(request)))
+
     @property
     def closed(self) -> bool:
         with self._cond:
@@ -203,7 +272,11 @@ class TrainingWorker(QObject):
                 thread.quit()
 
     def _run(self) -> tuple[str, str]:
+        if self.trainer is None and self.load_path is not None:
+            return self._load()
         if self.trainer is None:
+            from ..core.training import Trainer  # waits here if torch is still loading
+
             try:
                 self.trainer = Trainer(self.cfg)
             except StudioError as exc:
@@ -302,6 +375,38 @@ class TrainingWorker(QObject):
                     return
                 deadline = min(deadline, time.perf_counter() + 1.0 / self._pace)
 
+    def _load(self) -> tuple[str, str]:
+        from ..core.checkpoints import load_trainer
+
+        try:
+            trainer = load_trainer(self.load_path)
+        except StudioError as exc:
+            return "rejected", str(exc)
+        except Exception as exc:  # a case the core does not know yet: still a message, never a crash
+            traceback.print_exc(file=sys.stderr)
+            return "rejected", f"{self.load_path} could not be opened ({type(exc).__name__}: {exc})"
+        self.trainer = trainer
+        self._epochs = trainer.cfg.train.epochs
+        self.loaded.emit(
+            {
+                "run": self.run_id,
+                "path": self.load_path,
+                "config": trainer.cfg.to_dict(),  # what the network runs with
+                "saved_config": RunConfig.from_dict(getattr(trainer, "checkpoint_config", None)
+                                                    or trainer.cfg.to_dict()).to_dict(),  # what the file says
+                "parameters": trainer.parameter_count,
+                "device": str(trainer.device),
+                "vocab_size": len(trainer.vocab) if trainer.vocab is not None else None,
+                "task": trainer.task.kind,
+                "mode": trainer.task.mode,
+                "epoch": trainer.epoch,
+                "steps": trainer.steps,
+            }
+        )
+        if trainer.task.kind == "sine" or trainer.task.mode == "sentences":
+            self._emit_predictions(force=True)  # the views show what the opened network does
+        return "idle", ""
+
     def _serve(self, block: bool) -> None:
         """Apply queued requests; with ``block``, first wait for one (or Stop)."""
         with self._cond:
@@ -338,6 +443,8 @@ class TrainingWorker(QObject):
             self._pace = max(0.0, command[1])
         elif kind == "complete":
             self._complete(command[1])
+        elif kind == "save":
+            self._save(command[1])
 
     def _complete(self, request: dict) -> None:
         reply = {
@@ -351,6 +458,8 @@ class TrainingWorker(QObject):
         if self.trainer is None:
             reply["error"] = "there is no trained network yet: press Train first"
         else:
+            from ..core.generation import complete
+
             try:
                 result = complete(
                     self.trainer.model,
@@ -368,16 +477,37 @@ class TrainingWorker(QObject):
                 reply["error"] = f"the completion failed: {type(exc).__name__}: {exc}"
         self.completed.emit(reply)
 
+    def _save(self, request: dict) -> None:
+        reply = {"run": self.run_id, "id": request.get("id"), "path": request.get("path", ""), "epoch": None,
+                 "error": None}
+        trainer = self.trainer
+        if trainer is None:
+            reply["error"] = "there is no trained network to save yet: press Train first"
+        else:
+            from ..core.checkpoints import save_checkpoint
+
+            try:
+                if self._epochs is not None:  # the run's goal as it stands now (it may have changed live)
+                    trainer.cfg.train.epochs = int(self._epochs)
+                save_checkpoint(trainer, reply["path"])
+                reply["epoch"] = trainer.epoch
+            except StudioError as exc:
+                reply["error"] = str(exc)
+            except Exception as exc:  # a save must never end the run
+                traceback.print_exc(file=sys.stderr)
+                reply["error"] = f"the save failed: {type(exc).__name__}: {exc}"
+        self.saved.emit(reply)
+
     def _close_and_serve(self) -> None:
-        """Refuse new requests, then answer the completions already queued."""
+        """Refuse new requests, then answer the completions and saves already queued."""
         with self._cond:
             self._closed = True
             commands = list(self._commands)
             self._commands.clear()
         for command in commands:
-            if command[0] == "complete":
+            if command[0] in ("complete", "save"):
                 try:
-                    self._complete(command[1])
+                    self._apply(command)
                 except Exception:  # never let a leftover request hide the run's end
                     traceback.print_exc(file=sys.stderr)
 

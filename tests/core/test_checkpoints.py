@@ -213,7 +213,8 @@ def _corrupt_pickle(raw: bytes) -> bytes:
 
 
 # Files that are damaged or foreign, not dangerous: refused, and described as such.
-DAMAGED = ("empty", "truncated half", "truncated tail", "truncated head", "random bytes", "json", "text",
+DAMAGED = ("empty", "truncated half", "truncated tail", "truncated head", "random bytes", "stray bytes",
+           "corrupted weights", "json", "text",
            "zip of nothing", "corrupted pickle", "foreign torch file", "torch list", "a state dict", "plain pickle",
            "plain pickle protocol 4")
 
@@ -226,10 +227,14 @@ def _bad_files(tmp_path: Path, good: Path) -> dict[str, Path]:
         "truncated tail": raw[:-20],
         "truncated head": raw[:100],
         "random bytes": os.urandom(4096),
+        "stray bytes": b"junk",  # 'j' reads as a pickle opcode that wants 4 more bytes (struct.error)
         "json": json.dumps({"format": FORMAT, "model": {}}).encode(),
         "text": b"hello world\n",
         "zip of nothing": b"PK\x05\x06" + b"\x00" * 18,
         "corrupted pickle": _corrupt_pickle(raw),
+        # the weights' bytes, not the pickle: only the archive's CRC-32 can tell
+        "corrupted weights": raw[: len(raw) // 2] + bytes(b ^ 0x5A for b in raw[len(raw) // 2 : len(raw) // 2 + 64])
+        + raw[len(raw) // 2 + 64 :],
         "plain pickle": pickle.dumps({"a": 1}, protocol=2),
         "plain pickle protocol 4": pickle.dumps({"format": FORMAT}, protocol=4),
     }

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.config import MAX_SENTENCES_CHARS, MAX_SINE_WINDOWS, MAX_WINDOW, SEED_SENTENCES
-from ...core.data import UNKNOWN
+from ...core.text import UNKNOWN
 from .common import tooltip
 
 ANALYSE_DELAY_MS = 300

@@ -4,6 +4,11 @@ The learning rate, clip, epochs and pace may change while a run goes on (the
 worker applies them before its next step); the rest define the run and are
 locked while it exists. The device list offers what this machine has and
 shows what it lacks as disabled entries whose tooltip says why.
+
+Listing the devices needs torch. ``TrainingPanel(defer_devices=True)`` starts
+with the CPU alone and a "looking for GPUs" note; the window fills in the rest
+with ``set_devices`` once torch has loaded on a background thread. A device
+asked for before then (restored settings) is chosen when it appears.
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ from .common import tooltip
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 0.0)
 FLAT_OUT = len(PACES) - 1
 
+DEVICE_TIP = (
+    "Which chip does the arithmetic: the CPU always works; a graphics card "
+    "(CUDA or Apple MPS) is faster for big networks."
+)
+CPU_TIP = "Train on the CPU: always available."
+LOOKING_LABEL = "Looking for GPUs…"
+LOOKING_TIP = "Looking for graphics cards while PyTorch loads; they appear here in a moment."
+
 
 def pace_label(pace: float) -> str:
     return "flat out" if pace <= 0 else f"{pace:g} epochs/s"
@@ -42,8 +55,9 @@ class TrainingPanel(QGroupBox):
     clipChanged = Signal(float)
     epochsChanged = Signal(int, bool)
     paceChanged = Signal(float)
+    devicesReady = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, *, defer_devices: bool = False):
         super().__init__("Training", parent)
         self.setObjectName("trainingPanel")
         form = QFormLayout(self)
@@ -140,13 +154,16 @@ class TrainingPanel(QGroupBox):
         self.deviceCombo = QComboBox(self)
         self.deviceCombo.setObjectName("deviceCombo")
         self.deviceCombo.setModel(QStandardItemModel(self.deviceCombo))
-        tooltip(
-            self.deviceCombo,
-            "Which chip does the arithmetic: the CPU always works; a graphics card "
-            "(CUDA or Apple MPS) is faster for big networks.",
-        )
+        tooltip(self.deviceCombo, DEVICE_TIP)
         form.addRow("Device", self.deviceCombo)
-        self._fill_devices()
+        self.devices_ready = False
+        self._pending_device: str | None = None  # asked for before the list was complete
+        if defer_devices:
+            self._show_cpu_only()
+        else:
+            from ...core.devices import available_devices, unavailable_reasons
+
+            self.set_devices([(d.name, d.label) for d in available_devices()], unavailable_reasons())
 
         self.run_widgets = [self.optimizerCombo, self.seedSpin, self.deviceCombo]
         self.optimizerCombo.currentIndexChanged.connect(self.changed)
@@ -159,37 +176,71 @@ class TrainingPanel(QGroupBox):
         self.paceSlider.valueChanged.connect(self._pace_changed)
 
     # -- devices ------------------------------------------------------------------------
-    def _fill_devices(self) -> None:
-        from ...core.devices import available_devices, unavailable_reasons
+    def _show_cpu_only(self) -> None:
+        combo = self.deviceCombo
+        combo.addItem("CPU", "cpu")
+        combo.setItemData(0, CPU_TIP, Qt.ItemDataRole.ToolTipRole)
+        combo.addItem(LOOKING_LABEL, "")
+        combo.setItemData(1, LOOKING_TIP, Qt.ItemDataRole.ToolTipRole)
+        combo.model().item(1).setEnabled(False)
+        combo.setCurrentIndex(0)
+        combo.setToolTip(f"{DEVICE_TIP} {LOOKING_TIP}")
 
-        model: QStandardItemModel = self.deviceCombo.model()
-        for info in available_devices():
-            self.deviceCombo.addItem(info.label, info.name)
-            tip = "Train on the CPU: always available." if info.name == "cpu" else f"Train on {info.label}."
-            self.deviceCombo.setItemData(self.deviceCombo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        labels = {"cuda": "CUDA (NVIDIA GPU): not available", "mps": "Apple GPU (MPS): not available"}
-        for name, why in unavailable_reasons().items():
-            self.deviceCombo.addItem(labels.get(name, f"{name}: not available"), name)
-            index = self.deviceCombo.count() - 1
-            self.deviceCombo.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
-            item = model.item(index)
-            item.setEnabled(False)
-        self.deviceCombo.setCurrentIndex(0)
+    def set_devices(self, devices, unavailable: dict, *, apply_pending: bool = True) -> None:
+        """Fill the list: ``devices`` as (name, label) pairs this machine can use
+        (the CPU first), ``unavailable`` as {name: why} shown disabled. The
+        current choice stays; a device asked for earlier is chosen if it is here
+        and ``apply_pending``."""
+        combo = self.deviceCombo
+        current = combo.currentData() or "cpu"
+        pending, self._pending_device = self._pending_device, None
+        model: QStandardItemModel = combo.model()
+        combo.blockSignals(True)  # the choice below is what counts, not the refill
+        try:
+            combo.clear()
+            for name, label in devices:
+                combo.addItem(label, name)
+                tip = CPU_TIP if name == "cpu" else f"Train on {label}."
+                combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+            labels = {"cuda": "CUDA (NVIDIA GPU): not available", "mps": "Apple GPU (MPS): not available"}
+            for name, why in unavailable.items():
+                combo.addItem(labels.get(name, f"{name}: not available"), name)
+                index = combo.count() - 1
+                combo.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
+                model.item(index).setEnabled(False)
+            index = combo.findData(current)
+            combo.setCurrentIndex(max(0, index))
+            self.devices_ready = True
+            if pending and apply_pending:
+                self.set_device(pending)
+        finally:
+            combo.blockSignals(False)
+        tooltip(combo, DEVICE_TIP)
+        if combo.currentData() != current:
+            combo.currentIndexChanged.emit(combo.currentIndex())
+        self.devicesReady.emit()
 
     @property
     def device(self) -> str:
         return self.deviceCombo.currentData() or "cpu"
+
+    @property
+    def wanted_device(self) -> str:
+        """The device to remember: the current one, or one asked for that the
+        list does not show yet (restored settings while torch loads)."""
+        return self._pending_device or self.device
 
     def device_label(self) -> str:
         return self.deviceCombo.currentText()
 
     def set_device(self, name: str) -> bool:
         index = self.deviceCombo.findData(name)
-        if index < 0:
+        item = self.deviceCombo.model().item(index) if index >= 0 else None
+        if index < 0 or not name or (item is not None and not item.isEnabled()):
+            if not self.devices_ready:
+                self._pending_device = name or None
             return False
-        item = self.deviceCombo.model().item(index)
-        if item is not None and not item.isEnabled():
-            return False
+        self._pending_device = None
         self.deviceCombo.setCurrentIndex(index)
         return True
 
