@@ -660,6 +660,7 @@ def main(argv=None) -> None:
         help="torch.set_num_threads for window and headless alike (default 0: leave torch's choice, as the window does)",
     )
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured, even through a pipe
     only = set(args.only.split(","))
     if args.threads > 0:
         torch.set_num_threads(args.threads)

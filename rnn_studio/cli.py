@@ -253,9 +253,27 @@ def open_studio() -> int:
     return run_app()
 
 
+def _safe_streams() -> None:
+    """Any text the user gave may come back out (a completion, a file name):
+    bytes from a non-UTF-8 argument, or emoji on a console that cannot show
+    them, must not end in a UnicodeEncodeError traceback."""
+    for stream, errors in ((sys.stdout, None), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        if errors is None:
+            utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+            errors = "surrogateescape" if utf8 else "replace"
+        try:
+            reconfigure(errors=errors)
+        except (ValueError, OSError):
+            pass
+
+
 def main(argv=None) -> int:
     from .core.errors import StudioError
 
+    _safe_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
