@@ -44,6 +44,11 @@ class StepReport:
     warning: str | None = None
 
 
+# A loss this many times the first step's is treated like NaN: the update
+# before it is undone and training pauses (seen: 2.9, then 5.6e5, then NaN).
+EXPLODED = 100.0
+
+
 class Trainer:
     """Owns the task, model and optimizer of one run."""
 
@@ -77,6 +82,15 @@ class Trainer:
         self._epoch_losses: list[float] = []
         self._batches = None
         self._hidden = None
+        self._previous_weights: list[torch.Tensor] | None = None
+        self._first_loss: float | None = None  # of the first step: the scale "exploded" is measured on
+        # ...or the loss of a trivial guess, if larger: a uniform guess over the
+        # vocabulary (ln V) for text, predicting 0 for sine (mean of y^2)
+        if self.vocab is not None:
+            self._trivial_loss = math.log(len(self.vocab))
+        else:
+            self._trivial_loss = float(self.task.batch.targets.float().pow(2).mean()) + 1e-3
+        self.rolled_back = False  # the last skipped step put the weights back one update
 
     # -- settings that may change between steps ---------------------------------
     @property
@@ -121,18 +135,53 @@ class Trainer:
         return values[0], values[1], values[2:], total
 
     def _apply(self, loss_value: float, total_value: float, total: torch.Tensor) -> str | None:
-        """Clip and update unless something is non-finite; return why not."""
+        """Clip and update unless something is non-finite; return why not.
+
+        A non-finite loss means the current weights are already bad: the
+        previous update took them there (loss 2.9, then 5.6e5, then NaN at
+        lr 100). They are put back to the weights before that update, the last
+        that gave a finite loss, and the optimizer's running averages, which
+        hold the exploding gradient, are cleared; a lower learning rate can
+        then go on from there. A non-finite gradient with a finite loss leaves
+        the weights as they are: they gave a finite loss."""
         if not math.isfinite(loss_value):
             what = "NaN" if math.isnan(loss_value) else "infinite"
+            self._roll_back()
             return f"loss became {what}"
+        if self._first_loss is None:
+            self._first_loss = loss_value
+        elif loss_value > EXPLODED * max(self._first_loss, self._trivial_loss):
+            # finite, but no learning run gets here: the weights are already
+            # ruined (a step later they give NaN or an infinite gradient)
+            self._roll_back()
+            return f"loss exploded (from {self._first_loss:.3g} to {loss_value:.3g})"
         if not math.isfinite(total_value):
             what = "NaN" if math.isnan(total_value) else "infinite"
             return f"the gradient became {what}"
         clip = self.cfg.train.clip
         if clip > 0:
             nn.utils.clip_grads_with_norm_(self.params, clip, total)
+        self._remember_weights()
         self.optimizer.step()
         return None
+
+    def _remember_weights(self) -> None:
+        # one foreach copy per step: ~1% of a seed-sized step (bench/README.md)
+        with torch.no_grad():
+            if self._previous_weights is None:
+                self._previous_weights = [p.detach().clone() for p in self.params]
+            else:
+                torch._foreach_copy_(self._previous_weights, [p.detach() for p in self.params])
+
+    def _roll_back(self) -> None:
+        self.rolled_back = False
+        if self._previous_weights is None:
+            return
+        with torch.no_grad():
+            torch._foreach_copy_([p.detach() for p in self.params], self._previous_weights)
+        self.optimizer.state.clear()
+        self._previous_weights = None  # one step back only: those weights gave a finite loss
+        self.rolled_back = True
 
     def _zero_grad(self) -> None:
         # optimizer.zero_grad(set_to_none=True) for our single parameter
@@ -236,13 +285,16 @@ class Trainer:
                 elif (not self._warned_climb and self.first_epoch_loss > 0
                       and epoch_loss > 3 * self.first_epoch_loss):
                     self._warned_climb = True
-                    warning = (f"loss has climbed past 3x its starting value ({self.first_epoch_loss:.3g} -> "
-                               f"{epoch_loss:.3g}): the learning rate ({self.lr:g}) is probably too high")
+                    warning = (f"the loss has climbed to more than three times where it started (from "
+                               f"{self.first_epoch_loss:.3g} to {epoch_loss:.3g}): the learning rate "
+                               f"({self.lr:g}) is probably too high")
                 if self.scheduler is not None and skipped is None:
                     self.scheduler.step(epoch_loss)
         if skipped:
-            # the epoch did not complete; start it again on the next step
+            # the epoch did not complete; start it again on the next step,
+            # and forget the losses of its steps so far
             self._batches = None
+            self._epoch_losses = []
         return StepReport(
             step=self.steps,
             epoch=self.epoch,
@@ -293,9 +345,9 @@ class Trainer:
                 out, _ = self.model(x)
                 return {"kind": "sine", "mode": "sequence", "input": x[0, :, 0].cpu().numpy(),
                         "target": y[0, :, 0].cpu().numpy(), "predicted": out[0, :, 0].cpu().numpy()}
-            # next-value: show a handful of windows, each with its predicted next point
-            n = min(len(x), 1)
-            out, _ = self.model(x[:n])
+            # next-value: the first window, its predicted next point, and the
+            # wave the network draws when fed its own predictions
+            out, _ = self.model(x[:1])
             return {"kind": "sine", "mode": "next-value", "input": x[0, :, 0].cpu().numpy(),
                     "target": float(y[0]), "predicted": float(out[0, -1, 0]),
                     "rollout": self._rollout(x[0:1], steps=x.shape[1])}
