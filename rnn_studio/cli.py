@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 
@@ -110,6 +109,11 @@ def config_from_args(args):
     from .core.errors import DataError
 
     cfg = defaults_for(args.task, args.sine_mode, args.arch)
+    if args.task == "sine":
+        for flag, value in (("--sentences", args.sentences), ("--text-file", args.text_file),
+                            ("--encoding", args.encoding), ("--window", args.window), ("--batch-size", args.batch_size)):
+            if value is not None:
+                raise DataError(f"{flag} is for the text task; the sine task makes its own data (drop it, or use --task text)")
     if args.task == "text":
         if args.text_file is not None and args.sentences is not None:
             raise DataError("give either --sentences or --text-file, not both")
@@ -161,16 +165,13 @@ class _Progress:
 
 
 def cmd_train(args) -> int:
-    from .core.checkpoints import save_checkpoint
+    from .core.checkpoints import check_writable_folder, save_checkpoint
     from .core.resources import apply_thread_policy
     from .core.training import Trainer
 
     cfg = config_from_args(args)
     if args.save:
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if not os.path.isdir(folder):
-            from .core.errors import CheckpointError
-            raise CheckpointError(f"cannot save to {args.save}: the folder {folder} does not exist")
+        check_writable_folder(args.save)
     trainer = Trainer(cfg)
     apply_thread_policy(trainer.parameter_count, trainer.device.type)
     epochs = cfg.train.epochs
@@ -203,6 +204,7 @@ def cmd_train(args) -> int:
                 row = {"epoch": report.epoch, "loss": report.epoch_loss,
                        "grad_norm": float(sum(grad_norms) / len(grad_norms)), "ms": (now - epoch_start) * 1000.0}
                 out.write(json.dumps(row) + "\n")
+                out.flush()  # a reader on a pipe sees each epoch as it ends
             else:
                 progress.update(report.epoch, report.epoch_loss, trainer.steps, force=report.epoch == epochs)
             grad_norms = []
@@ -233,11 +235,13 @@ def cmd_train(args) -> int:
 
 def cmd_complete(args) -> int:
     from .core.checkpoints import load_trainer
+    from .core.devices import resolve_device
     from .core.errors import DataError
     from .core.generation import complete
 
     if args.prompt == "":
         raise DataError("the prompt is empty: type at least one character to start from")
+    resolve_device(args.device)  # a device this machine lacks is the user's to fix, not the file's
     trainer = load_trainer(args.checkpoint, device=args.device)
     result = complete(trainer.model, trainer.vocab, args.prompt, args.length, args.temperature, args.seed)
     if result.unknown_chars:

@@ -22,8 +22,10 @@ import torch
 from .config import RunConfig
 from .data import Vocabulary
 from .devices import resolve_device
-from .errors import CheckpointError, StudioError
+from .errors import CheckpointError, DataError, StudioError
+from .text import open_regular_file
 
+MAX_CHECKPOINT_BYTES = 8 * 2**30
 FORMAT = "rnn-studio-checkpoint"
 VERSION = 1
 
@@ -46,8 +48,17 @@ def atomic_torch_save(payload, path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(folder):
         raise CheckpointError(f"cannot save to {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".rnn-studio-", suffix=".tmp", dir=folder)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".rnn-studio-", suffix=".tmp", dir=folder)
+        # mkstemp makes the file private (0600); a saved model is for sharing,
+        # so give it the mode any new file gets here (0644 with umask 022)
+        umask = os.umask(0)
+        os.umask(umask)
+        try:
+            os.fchmod(fd, 0o666 & ~umask)
+        except (AttributeError, OSError):
+            pass  # not on every platform; the file is still written
         with os.fdopen(fd, "wb") as fh:
             torch.save(payload, fh)
             fh.flush()
@@ -61,7 +72,26 @@ def atomic_torch_save(payload, path: str) -> None:
         raise
 
 
-def _remove_quietly(path: str) -> None:
+def check_writable_folder(path: str) -> None:
+    """Before a long run, make sure its checkpoint can be written where asked."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise CheckpointError(f"cannot save to {path}: it is a folder; give a file name such as model.pt")
+    if not os.path.isdir(folder):
+        raise CheckpointError(f"cannot save to {path}: the folder {folder} does not exist")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".rnn-studio-", suffix=".check", dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
+    finally:
+        _remove_quietly(tmp)
+
+
+def _remove_quietly(path: str | None) -> None:
+    if path is None:
+        return
     try:
         os.unlink(path)
     except OSError:
@@ -70,16 +100,10 @@ def _remove_quietly(path: str) -> None:
 
 def read_checkpoint(path: str) -> dict:
     """The checked contents of a checkpoint file, or CheckpointError."""
-    if not path:
-        raise CheckpointError("no checkpoint file given")
-    if not os.path.exists(path):
-        raise CheckpointError(f"checkpoint not found: {path}")
-    if os.path.isdir(path):
-        raise CheckpointError(f"{path} is a folder, not a checkpoint")
     try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+        fh = open_regular_file(path, "checkpoint", MAX_CHECKPOINT_BYTES)
+    except DataError as exc:
+        raise CheckpointError(str(exc)) from None
     try:
         # torch warns about pickle protocols it did not write; the CLI promises one line
         with fh, warnings.catch_warnings():
@@ -130,11 +154,13 @@ def load_trainer(path: str, device: str | None = None):
         cfg = RunConfig.from_dict(payload["config"])
         vocab_chars = payload.get("vocab")
         vocab = Vocabulary(vocab_chars) if vocab_chars is not None else None
-        if cfg.task.kind == "text" and cfg.task.text_file and not os.path.exists(cfg.task.text_file):
-            # the text it was trained on is gone; the weights still complete text
+        if cfg.task.kind == "text" and cfg.task.text_file:
+            # Never re-read the text it was trained on: it may be gone, edited
+            # or 50 MB, and the weights and vocabulary complete text without
+            # it. Any placeholder will do; it must pass clean_sentences.
             cfg.task.text_file = None
-            # any placeholder will do (the vocabulary is given); it must pass clean_sentences
-            cfg.task.sentences = ["".join(vocab.chars).replace("\r", " ").replace("\n", " ") + " ."]
+            placeholder = "".join(vocab.chars).replace("\r", " ").replace("\n", " ")[:2000]
+            cfg.task.sentences = [placeholder + " ."]
         if cfg.task.kind == "text" and not cfg.task.text_file:
             cfg.task.sentences = cfg.task.sentences or ["  "]
         if device is None:

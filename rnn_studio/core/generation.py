@@ -19,6 +19,9 @@ from .errors import DataError
 
 MAX_COMPLETION_LENGTH = 10_000
 MAX_PROMPT_LENGTH = 10_000
+# Below this, sampling is greedy to the last digit anyway, and dividing the
+# logits by it overflows (1e-45 gave inf/NaN probabilities).
+MIN_TEMPERATURE = 1e-3
 
 
 @dataclass
@@ -49,7 +52,7 @@ def complete(model, vocab: Vocabulary, prompt: str, length: int = 15, temperatur
     unknown = vocab.unknown_chars(prompt)
     device = next(model.parameters()).device
     generator = None
-    if temperature > 0:
+    if temperature >= MIN_TEMPERATURE:
         generator = torch.Generator(device="cpu")
         generator.manual_seed(0 if seed is None else int(seed))
     chars = list(prompt)
@@ -60,11 +63,14 @@ def complete(model, vocab: Vocabulary, prompt: str, length: int = 15, temperatur
             x = torch.tensor([vocab.encode(prompt)], dtype=torch.long, device=device)
             out, hidden = model(x)
             for _ in range(length - len(chars)):
-                logits = out[0, -1].float().cpu()
-                if temperature > 0:
+                logits = out[0, -1].double().cpu()
+                # index 0 means "a character never seen in training": it was
+                # never a target, so it is never a sensible thing to write
+                logits[0] = -math.inf
+                if temperature >= MIN_TEMPERATURE:
                     probs = torch.softmax(logits / temperature, dim=0)
                     index = int(torch.multinomial(probs, 1, generator=generator))
-                else:
+                else:  # 0, or so close to 0 that the division overflows: greedy
                     index = int(torch.argmax(logits))
                 chars.append(vocab.itos[index])
                 out, hidden = model(torch.tensor([[index]], dtype=torch.long, device=device), hidden)

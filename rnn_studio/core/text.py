@@ -10,6 +10,7 @@ never seen in training (the seed's "Handling of unseen characters").
 from __future__ import annotations
 
 import os
+import stat
 
 from .config import MAX_SENTENCES_CHARS
 from .errors import DataError
@@ -17,6 +18,12 @@ from .errors import DataError
 UNKNOWN = "\ufffd"  # shown for the unknown index when decoding
 MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
 MAX_VOCAB = 4096
+# Typed sentences train as one batch padded to the longest, so memory grows
+# with sentences x longest x vocabulary: one 150k-character line among 4,000
+# short ones would ask for ~67 GB. A long text belongs in a text file.
+MAX_SENTENCE_CHARS = 5_000
+MAX_PADDED_CHARS = 400_000  # sentences x longest sentence
+MAX_ONE_HOT_VALUES = 50_000_000  # sentences x longest x vocabulary: 200 MB of floats
 
 
 class Vocabulary:
@@ -85,27 +92,62 @@ def clean_sentences(sentences) -> list[str]:
             f"the sentences hold {total:,} characters; the limit is {MAX_SENTENCES_CHARS:,} "
             "(for a longer text, train on it as a text file)"
         )
-    if max(len(s) for s in out) < 2:
+    longest = max(len(s) for s in out)
+    if longest < 2:
         raise DataError("every sentence is a single character: a sentence needs at least two to predict one from another")
+    if longest > MAX_SENTENCE_CHARS:
+        raise DataError(
+            f"one sentence is {longest:,} characters long; the limit is {MAX_SENTENCE_CHARS:,} per sentence "
+            "(a long text trains better as a text file)"
+        )
+    if len(out) * longest > MAX_PADDED_CHARS:
+        raise DataError(
+            f"{len(out):,} sentences padded to the longest ({longest:,} characters) make {len(out) * longest:,} "
+            f"positions to train at once; the limit is {MAX_PADDED_CHARS:,}: use fewer or shorter sentences, "
+            "or train on the text as a text file"
+        )
+    vocab = len(set().union(*out)) + 1
+    if len(out) * longest * vocab > MAX_ONE_HOT_VALUES:
+        raise DataError(
+            f"{len(out):,} sentences of up to {longest:,} characters with {vocab - 1:,} different characters are "
+            "too much to train in one batch: use fewer or shorter sentences, or train on the text as a text file"
+        )
     return out
+
+
+def open_regular_file(path: str, what: str, limit: int):
+    """Open ``path`` for reading in binary, or raise DataError in plain words.
+
+    Only regular files: a FIFO would block forever and /dev/zero never ends."""
+    if not path:
+        raise DataError(f"no {what} given")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{path} is a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{path} is not a regular file (a device, pipe or socket), so it cannot be a {what}")
+    if info.st_size > limit:
+        raise DataError(f"{path} is {info.st_size / 2**20:,.0f} MiB; the limit for a {what} is {limit // 2**20:,} MiB")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def read_text_file(path: str) -> str:
     """Read a UTF-8 text file, with a plain message for each way this can fail."""
-    if not path:
-        raise DataError("no text file given")
-    if not os.path.exists(path):
-        raise DataError(f"text file not found: {path}")
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a folder, not a text file")
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_TEXT_FILE_BYTES:
-            raise DataError(f"{path} is {size / 1e6:.0f} MB; the limit is {MAX_TEXT_FILE_BYTES // 2**20} MiB")
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with open_regular_file(path, "text file", MAX_TEXT_FILE_BYTES) as fh:
+        try:
+            raw = fh.read(MAX_TEXT_FILE_BYTES + 1)  # the size may have changed since stat
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_TEXT_FILE_BYTES:
+        raise DataError(f"{path} is larger than the limit of {MAX_TEXT_FILE_BYTES // 2**20} MiB")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
