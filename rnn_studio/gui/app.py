@@ -11,8 +11,25 @@ def _has_display() -> bool:
         platform = os.environ.get("QT_QPA_PLATFORM", "")
         if platform and not platform.startswith(("xcb", "wayland")):
             return True  # offscreen, minimal, vnc...: the user chose it
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if os.environ.get("WAYLAND_DISPLAY"):
+            return True
+        return _x_display_reachable(os.environ.get("DISPLAY", ""))
     return True
+
+
+def _x_display_reachable(display: str) -> bool:
+    """A local X display (":N") answers on /tmp/.X11-unix/XN; without it Qt
+    aborts with several lines of its own instead of our one. Remote displays
+    (host:N, SSH forwarding) are left to Qt."""
+    if not display:
+        return False
+    host, _, number = display.rpartition(":")
+    if host not in ("", "unix"):
+        return True
+    number = number.split(".", 1)[0]
+    if not number.isdigit():
+        return False
+    return os.path.exists(f"/tmp/.X11-unix/X{number}")
 
 
 def run_app(argv=None) -> int:
