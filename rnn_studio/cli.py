@@ -23,28 +23,25 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _positive_int(name):
+def _whole(name, minimum):
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, got '{text}'") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {value}")
+        if value < minimum:
+            word = "at least 1" if minimum == 1 else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"{name} must be {word}, got {value}")
         return value
     return parse
+
+
+def _positive_int(name):
+    return _whole(name, 1)
 
 
 def _count(name):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got '{text}'") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be 0 or more, got {value}")
-        return value
-    return parse
+    return _whole(name, 0)
 
 
 def _number(name, minimum=None, strictly=False):
