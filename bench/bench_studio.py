@@ -21,28 +21,37 @@ same run:
    in a warm process. Aim <= 200 ms.
 
 The window is driven the way a user would: through its object names (buttons,
-spin boxes, the pace slider, the log-scale box) and its public accessors
-(``worker``); nothing in rnn_studio is patched. The event loop runs in nested
-``QEventLoop``s; nothing calls ``processEvents()`` in a loop. Nothing here
-asserts a time.
+spin boxes, the pace slider, the log-scale box), its public accessors
+(``worker``, ``build_config``) and its views' own methods (``lossView.append``
+/ ``redraw``, what the window calls). Only timing hooks are added: event
+filters that see paint events, a wrapper on ``lossView.append`` of the one
+window in section 5 (removed after), and in section 4's child process a
+``MainWindow.show`` that installs the paint filter first. The event loop runs
+in nested ``QEventLoop``s; nothing calls ``processEvents()`` in a loop.
+Nothing here asserts a time.
 
-    QT_QPA_PLATFORM=offscreen python bench/bench_studio.py            # ~3 minutes
-    QT_QPA_PLATFORM=offscreen python bench/bench_studio.py --quick    # ~1 minute, noisier
+    python bench/bench_studio.py            # about 5 minutes on 2 CPU cores
+    python bench/bench_studio.py --quick    # about 2 minutes, noisier
     python bench/bench_studio.py --only lateness,redraw --threads 1
+
+QT_QPA_PLATFORM defaults to offscreen here (set it to xcb to watch).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +63,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # the window reads and writes its settings here, never the user's own
 SETTINGS_DIR = tempfile.mkdtemp(prefix="rnn-studio-bench-settings-")
 os.environ["RNN_STUDIO_SETTINGS_DIR"] = SETTINGS_DIR
+atexit.register(shutil.rmtree, SETTINGS_DIR, True)
 
 import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
@@ -63,9 +73,11 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from rnn_studio.core.config import SEED_SENTENCES, defaults_for  # noqa: E402
+from rnn_studio.core.resources import apply_thread_policy  # noqa: E402
 from rnn_studio.core.training import Trainer  # noqa: E402
 
 TICK_MS = 10
+DEFAULT_THREADS = torch.get_num_threads()  # torch's own choice, before any run lowers it
 
 
 # -- small helpers --------------------------------------------------------------------
@@ -204,8 +216,16 @@ def pace_index(pace: float) -> int:
     return FLAT_OUT if pace <= 0 else PACES.index(pace)
 
 
-def configure(w, task: str = "text", arch: str | None = None, hidden: int | None = None, *, pace: float = 0.0,
-              epochs: int | None = None, until_paused: bool = False) -> None:
+def configure(
+    w,
+    task: str = "text",
+    arch: str | None = None,
+    hidden: int | None = None,
+    *,
+    pace: float = 0.0,
+    epochs: int | None = None,
+    until_paused: bool = False,
+) -> None:
     """Set the controls as a user would; choosing a task loads its seed defaults."""
     combo = w.taskCombo
     combo.setCurrentIndex(combo.findData(task))
@@ -230,9 +250,12 @@ def steps_now(w) -> int:
     return trainer.steps if trainer is not None else 0
 
 
-def start_run(w, timeout_s: float = 60.0) -> bool:
-    """Press Train and wait for the first step."""
+def start_run(w, timeout_s: float = 60.0, then=None) -> bool:
+    """Press Train, call ``then()`` (before any of the run's signals is
+    delivered: they wait for the event loop), and wait for the first step."""
     w.trainButton.click()
+    if then is not None:
+        then()
     return wait_until(lambda: steps_now(w) >= 1, timeout_s)
 
 
@@ -244,13 +267,15 @@ def stop_run(w) -> None:
 
 # -- 1. GUI-thread lateness ---------------------------------------------------------------
 LATENESS_CASES = (
-    # label, task, arch, hidden, pace (0 = flat out), preloaded loss points
-    ("idle window, no run (reference)", None, None, None, 0.0, 0),
-    ("seed text (RNN 12), flat out", "text", None, None, 0.0, 0),
-    ("seed text (RNN 12), pace 20 epochs/s", "text", None, None, 20.0, 0),
-    ("sine next-value, LSTM hidden 128, flat out", "sine", "lstm", 128, 0.0, 0),
-    ("sine next-value, LSTM hidden 128, pace 5 epochs/s", "sine", "lstm", 128, 5.0, 0),
-    ("seed text, flat out, loss curve already 1,000,000 points", "text", None, None, 0.0, 1_000_000),
+    # label, task, arch, hidden, pace (0 = flat out), preloaded loss points, torch threads before the run
+    # (None: torch's default, as in a fresh session; the worker's policy lowers it to 1 for small models)
+    ("idle window, no run (reference)", None, None, None, 0.0, 0, None),
+    ("seed text (RNN 12), flat out", "text", None, None, 0.0, 0, None),
+    ("seed text (RNN 12), pace 20 epochs/s", "text", None, None, 20.0, 0, None),
+    ("sine next-value, LSTM hidden 128, flat out, fresh session", "sine", "lstm", 128, 0.0, 0, None),
+    ("sine next-value, LSTM hidden 128, flat out, after a small run", "sine", "lstm", 128, 0.0, 0, 1),
+    ("sine next-value, LSTM hidden 128, pace 5 epochs/s", "sine", "lstm", 128, 5.0, 0, None),
+    ("seed text, flat out, loss curve already 1,000,000 points", "text", None, None, 0.0, 1_000_000, None),
 )
 
 
@@ -265,7 +290,7 @@ def preload_history(w, points: int) -> None:
     w.gradientView.append(x, 1.0 + rng.random(points))
 
 
-def bench_lateness(w, seconds: float) -> list[dict]:
+def bench_lateness(w, seconds: float, forced_threads: int = 0) -> list[dict]:
     print(f"\n### 1. GUI-thread lateness of a {TICK_MS} ms timer, {seconds:g} s per case\n")
     print(
         "| case | ticks | p50 ms | p99 ms | max ms | ticks > 16 ms late | training steps/s "
@@ -274,15 +299,16 @@ def bench_lateness(w, seconds: float) -> list[dict]:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = []
     probe = LatenessProbe()
-    for label, task, arch, hidden, pace, preload in LATENESS_CASES:
+    for label, task, arch, hidden, pace, preload, threads in LATENESS_CASES:
+        torch.set_num_threads(forced_threads or threads or DEFAULT_THREADS)
         if task is not None:
             configure(w, task, arch, hidden, pace=pace, until_paused=True)
-            if not start_run(w):
+            # the history goes in before the run's first batch, so x stays sorted
+            # (clipToView and peak downsampling assume sorted x)
+            if not start_run(w, then=(lambda n=preload: preload_history(w, n)) if preload else None):
                 print(f"| {label} | the run did not start | | | | | | | |")
                 stop_run(w)
                 continue
-            if preload:
-                preload_history(w, preload)
             run_loop(0.5)  # past the first step's costs and the first frames
         else:
             run_loop(0.5)
@@ -316,18 +342,23 @@ def bench_lateness(w, seconds: float) -> list[dict]:
         )
         if task is not None:
             w.resetButton.click()
+    torch.set_num_threads(forced_threads or DEFAULT_THREADS)
     print(
         "\nlateness = when the tick fired - when it was due (re-armed at each tick); "
-        "GUI thread CPU busy = its thread CPU time / wall time (the probe's own ticks included)."
+        "GUI thread CPU busy = its thread CPU time / wall time (the probe's own ticks included). "
+        f"torch threads before each run: {forced_threads or DEFAULT_THREADS} unless the case says otherwise; "
+        "the worker lowers it to 1 for models under 50,000 parameters."
     )
     return rows
 
 
 # -- 2. throughput: the window against a headless loop ----------------------------------------
+# label, task, arch, hidden, torch threads before the run (None: torch's default, a fresh session)
 THROUGHPUT_CASES = (
-    ("seed text (RNN 12, 3 sentences)", "text", None, None),
-    ("sine next-value (seed 002, RNN 32)", "sine", None, None),
-    ("sine next-value, LSTM hidden 128", "sine", "lstm", 128),
+    ("seed text (RNN 12, 3 sentences)", "text", None, None, None),
+    ("sine next-value (seed 002, RNN 32)", "sine", None, None, None),
+    ("sine next-value, LSTM hidden 128, fresh session", "sine", "lstm", 128, None),
+    ("sine next-value, LSTM hidden 128, after a small run", "sine", "lstm", 128, 1),
 )
 
 
@@ -344,42 +375,69 @@ def time_window(w, seconds: float) -> float:
     return (s1 - s0) / (t1 - t0)
 
 
-def time_headless(cfg, seconds: float) -> float:
-    """Steps/s of Trainer.step() in a plain loop, no window work at all."""
-    trainer = Trainer(cfg)
-    trainer.step()
-    s0, t0 = trainer.steps, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+def time_headless(cfg, seconds: float) -> tuple[float, int]:
+    """(steps/s, torch threads) of Trainer.step() in a plain loop on a fresh
+    thread, with the thread policy the worker and the CLI apply; the GUI thread
+    just waits (no event loop, no drawing)."""
+    out = {}
+
+    def body():
+        trainer = Trainer(cfg)
+        apply_thread_policy(trainer.parameter_count, trainer.device.type)
+        out["threads"] = torch.get_num_threads()
         trainer.step()
-    return (trainer.steps - s0) / (time.perf_counter() - t0)
+        s0, t0 = trainer.steps, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            trainer.step()
+        out["rate"] = (trainer.steps - s0) / (time.perf_counter() - t0)
+
+    thread = threading.Thread(target=body, name="headless-trainer")
+    thread.start()
+    thread.join()
+    return out["rate"], out["threads"]
 
 
-def bench_throughput(w, seconds: float, repeats: int) -> list[dict]:
+def bench_throughput(w, seconds: float, repeats: int, forced_threads: int) -> list[dict]:
     print(f"\n### 2. Throughput: training in the window vs a headless Trainer loop, {seconds:g} s per timing\n")
     print(
         f"{repeats} repeats per case, alternating (the order flips each repeat); ratio = window / headless "
-        "within a repeat, median (interquartile range)\n"
+        "within a repeat, median (interquartile range). Both sides train on a fresh thread that inherits "
+        "torch's thread count and applies the window's thread policy (`core.resources.apply_thread_policy`).\n"
     )
-    print("| case | headless steps/s | window steps/s | ratio window / headless |")
-    print("| --- | ---: | ---: | --- |")
+    print("| case | torch threads | headless steps/s | window steps/s | ratio window / headless |")
+    print("| --- | ---: | ---: | ---: | --- |")
     rows = []
-    for label, task, arch, hidden in THROUGHPUT_CASES:
+    for label, task, arch, hidden, start_threads in THROUGHPUT_CASES:
+        threads_before = forced_threads or start_threads or DEFAULT_THREADS
         configure(w, task, arch, hidden, pace=0.0, until_paused=True)
         cfg = w.build_config()  # exactly the run the window's controls describe
-        time_headless(cfg, min(0.5, seconds))  # warm-up both sides
+
+        def window_side(threads=threads_before):
+            torch.set_num_threads(threads)
+            return time_window(w, seconds)
+
+        def headless_side(threads=threads_before, cfg=cfg):
+            torch.set_num_threads(threads)
+            return time_headless(cfg, seconds)
+
+        torch.set_num_threads(threads_before)
+        time_headless(cfg, min(0.5, seconds))  # warm-up, both sides
+        torch.set_num_threads(threads_before)
         time_window(w, min(0.5, seconds))
-        window_rates, headless_rates = [], []
+        window_rates, headless_rates, used = [], [], set()
         for r in range(repeats):
-            sides = [("window", lambda: time_window(w, seconds)), ("headless", lambda: time_headless(cfg, seconds))]
+            sides = [("window", window_side), ("headless", headless_side)]
             if r % 2:
                 sides.reverse()
             result = {name: fn() for name, fn in sides}
             window_rates.append(result["window"])
-            headless_rates.append(result["headless"])
+            headless_rates.append(result["headless"][0])
+            used.add(result["headless"][1])
         ratios = [a / b for a, b in zip(window_rates, headless_rates, strict=True)]
         low, high = quartiles(ratios)
         row = {
             "case": label,
+            "threads": sorted(used),
             "headless": median(headless_rates),
             "window": median(window_rates),
             "ratio": median(ratios),
@@ -387,9 +445,11 @@ def bench_throughput(w, seconds: float, repeats: int) -> list[dict]:
         }
         rows.append(row)
         print(
-            f"| {label} | {row['headless']:,.0f} | {row['window']:,.0f} | **{row['ratio']:.3f}** ({low:.2f}-{high:.2f}) |"
+            f"| {label} | {', '.join(map(str, row['threads']))} | {row['headless']:,.1f} | {row['window']:,.1f} "
+            f"| **{row['ratio']:.3f}** ({low:.2f}-{high:.2f}) |"
         )
         w.resetButton.click()
+    torch.set_num_threads(forced_threads or DEFAULT_THREADS)
     return rows
 
 
@@ -403,25 +463,45 @@ def bench_redraw(w, repeats: int) -> list[dict]:
         f"plot {plot.width()} x {plot.height()} px; clipToView={item.clipToViewMode()}, "
         f"downsampling={item.downsampleMode()}\n"
     )
-    print("| points | scale | setData ms | repaint ms | total ms (median) | total ms (max) |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| points | scale | setData (or append + redraw) ms | repaint ms | total ms (median) | total ms (max) "
+        "| total, GUI thread CPU ms (median) |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     paints = PaintCounter(plot.viewport())
     rows = []
     rng = np.random.default_rng(0)
-    for points in (10_000, 100_000, 1_000_000):
-        x = np.arange(1, points + 1, dtype=np.float64)
+    # (points, live). live: the window's own path, as in a run that has reached
+    # that many steps: 30 new steps per frame go through lossView.append(), then
+    # lossView.redraw() (what the window's redraw timer calls) and a repaint; x
+    # grows, so the view's range changes with every frame.
+    for points, live in ((10_000, False), (100_000, False), (1_000_000, False), (1_000_000, True)):
+        capacity = points + 30 * (repeats + 2)
+        x = np.arange(1, capacity + 1, dtype=np.float64)
         base = 2.9 * np.exp(-x / (points / 5)) + 0.05
         for log in (False, True):
             w.logScaleCheck.setChecked(log)
-            set_ms, paint_ms, total_ms = [], [], []
+            set_ms, paint_ms, total_ms, cpu_ms = [], [], [], []
+            y = base + 0.02 * rng.random(capacity)
+            n = points
+            if live:
+                w.lossView.reset()
+                w.lossView.append(x[:n], y[:n])
+                w.lossView.redraw()
             for r in range(repeats + 1):
-                y = base + 0.02 * rng.random(points)  # new values each time, as a live run sends
+                if not live:
+                    y = base + 0.02 * rng.random(capacity)  # new values each time, same x
                 painted = paints.count
-                t0 = time.perf_counter()
-                curve.setData(x, y)
+                c0, t0 = time.thread_time(), time.perf_counter()
+                if live:
+                    w.lossView.append(x[n : n + 30], y[n : n + 30])
+                    n += 30
+                    w.lossView.redraw()
+                else:
+                    curve.setData(x[:n], y[:n])
                 t1 = time.perf_counter()
                 plot.viewport().repaint()
-                t2 = time.perf_counter()
+                c2, t2 = time.thread_time(), time.perf_counter()
                 if paints.count == painted:
                     print("(the repaint did not reach the plot)")
                 if r == 0:
@@ -429,18 +509,22 @@ def bench_redraw(w, repeats: int) -> list[dict]:
                 set_ms.append((t1 - t0) * 1000)
                 paint_ms.append((t2 - t1) * 1000)
                 total_ms.append((t2 - t0) * 1000)
+                cpu_ms.append((c2 - c0) * 1000)
             row = {
                 "points": points,
+                "live": live,
                 "log": log,
                 "set": median(set_ms),
                 "paint": median(paint_ms),
                 "total": median(total_ms),
                 "max": max(total_ms),
+                "cpu": median(cpu_ms),
             }
             rows.append(row)
+            what = f"{points:,}" + (" + 30 per frame, the window's own redraw" if live else "")
             print(
-                f"| {points:,} | {'log' if log else 'linear'} | {row['set']:.1f} | {row['paint']:.1f} "
-                f"| **{row['total']:.1f}** | {row['max']:.1f} |"
+                f"| {what} | {'log' if log else 'linear'} | {row['set']:.1f} | {row['paint']:.1f} "
+                f"| **{row['total']:.1f}** | {row['max']:.1f} | {row['cpu']:.1f} |"
             )
     paints.remove()
     w.logScaleCheck.setChecked(False)
@@ -454,14 +538,14 @@ STARTUP_CHILD = textwrap.dedent(
     import time
     T_SCRIPT = time.time()  # the interpreter has started and runs its first line
     import json, os, sys
-    sys.path.insert(0, ROOT)
+    sys.path.insert(0, __ROOT__)
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
     marks = {"script": T_SCRIPT, "torch_before_gui_import": "torch" in sys.modules}
     import rnn_studio.gui.main_window as main_window  # what run_app imports first
     marks["gui_imported"] = time.time()
     marks["torch_after_gui_import"] = "torch" in sys.modules
-    CLICK_TRAIN = CLICK
+    CLICK_TRAIN = __CLICK__
 
     class Probe(QObject):
         def __init__(self, window):
@@ -484,13 +568,21 @@ STARTUP_CHILD = textwrap.dedent(
 
         def frame_done(self):
             marks["first_frame_done"] = time.time()
-            if CLICK_TRAIN:
-                self.window.lossPlot.viewport().installEventFilter(self)
-                marks["train_clicked"] = time.time()
-                self.window.trainButton.click()
-                QTimer.singleShot(20000, self.finish)  # give up after 20 s
-            else:
+            if CLICK_TRAIN == "frame":
+                self.click()
+            elif not CLICK_TRAIN:
                 self.finish()
+
+        def devices_listed(self):
+            marks.setdefault("devices_listed", time.time())
+            if CLICK_TRAIN == "devices" and "train_clicked" not in marks:
+                self.click()
+
+        def click(self):
+            self.window.lossPlot.viewport().installEventFilter(self)
+            marks["train_clicked"] = time.time()
+            self.window.trainButton.click()
+            QTimer.singleShot(20000, self.finish)  # give up after 20 s
 
         def finish(self):
             self.window.close()
@@ -502,6 +594,7 @@ STARTUP_CHILD = textwrap.dedent(
         marks["window_built"] = time.time()
         self._bench_probe = Probe(self)
         self.installEventFilter(self._bench_probe)
+        self.devicesListed.connect(self._bench_probe.devices_listed)
         original_show(self)
 
     main_window.MainWindow.show = show
@@ -513,9 +606,10 @@ STARTUP_CHILD = textwrap.dedent(
 )
 
 
-def startup_once(click_train: bool) -> dict:
-    script = STARTUP_CHILD.replace("ROOT", repr(str(ROOT))).replace("CLICK", repr(click_train))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNN_STUDIO_SETTINGS_DIR=tempfile.mkdtemp(prefix="rnn-bench-"))
+def startup_once(click_train: str) -> dict:
+    script = STARTUP_CHILD.replace("__ROOT__", repr(str(ROOT))).replace("__CLICK__", repr(click_train))
+    settings = os.path.join(SETTINGS_DIR, f"launch-{time.monotonic_ns()}")  # a first start: no saved settings
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNN_STUDIO_SETTINGS_DIR=settings)
     launched = time.time()
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     marks = None
@@ -536,8 +630,15 @@ def import_seconds(statement: str) -> float:
 
 
 def bench_startup(repeats: int) -> dict:
-    print(f"\n### 4. Process start to the window's first paint (`rnn_studio.cli.main([])`), {repeats} launches\n")
-    runs = [startup_once(click_train=True) for _ in range(repeats)]
+    print(f"\n### 4. Process start to the window's first paint (`rnn_studio.cli.main([])`), {2 * repeats} launches\n")
+    print(
+        "Rows down to the device list: the launches where Train is pressed at the first frame "
+        f"({repeats}); the last row: the other {repeats}.\n"
+    )
+    runs, later = [], []
+    for _ in range(repeats):  # alternating: Train at the first frame, Train once torch has loaded
+        runs.append(startup_once(click_train="frame"))
+        later.append(startup_once(click_train="devices"))
 
     def column(fn):
         values = [fn(m) for m in runs]
@@ -554,7 +655,11 @@ def bench_startup(repeats: int) -> dict:
         ("**interpreter start (first line) -> first paint**", lambda m: m["first_paint"] - m["script"]),
         ("launch -> first frame done", lambda m: m["first_frame_done"] - m["launched"]),
         (
-            "Train pressed the moment the first frame is done -> first loss point painted (cold)",
+            "launch -> device list complete (torch loaded on its thread)",
+            lambda m: m.get("devices_listed", 0) - m["launched"] if "devices_listed" in m else None,
+        ),
+        (
+            "Train pressed the moment the first frame is done -> first loss point painted",
             lambda m: (m["first_point"] - m["train_clicked"]) if "first_point" in m else None,
         ),
     ]
@@ -565,8 +670,13 @@ def bench_startup(repeats: int) -> dict:
         med, low, high = column(fn)
         result[label] = med
         print(f"| {label} | {1000 * med:.0f} | {1000 * low:.0f} | {1000 * high:.0f} |")
-    torch_at_paint = {m["torch_at_first_paint"] for m in runs}
-    torch_early = {m["torch_after_gui_import"] for m in runs}
+    waits = [m["first_point"] - m["train_clicked"] for m in later if "first_point" in m]
+    if waits:
+        label = "Train pressed when the device list is complete -> first loss point painted"
+        result[label] = median(waits)
+        print(f"| {label} | {1000 * median(waits):.0f} | {1000 * min(waits):.0f} | {1000 * max(waits):.0f} |")
+    torch_at_paint = {m["torch_at_first_paint"] for m in runs + later}
+    torch_early = {m["torch_after_gui_import"] for m in runs + later}
     print(
         f"\ntorch loaded before the window's first paint: {', '.join(map(str, sorted(torch_at_paint)))} "
         f"(already by `import rnn_studio.gui.main_window`: {', '.join(map(str, sorted(torch_early)))})"
@@ -657,7 +767,8 @@ def main(argv=None) -> None:
         "--threads",
         type=int,
         default=0,
-        help="torch.set_num_threads for window and headless alike (default 0: leave torch's choice, as the window does)",
+        help="torch threads before every run, window and headless alike (default 0: torch's own choice, as in a "
+        "fresh session; the worker's policy then lowers it to 1 for small models)",
     )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured, even through a pipe
@@ -671,8 +782,9 @@ def main(argv=None) -> None:
     print(
         f"python {platform.python_version()}, torch {torch.__version__}, PySide6 {PySide6.__version__}, "
         f"pyqtgraph {pg.__version__}, Qt platform {qapp.platformName()}, {platform.machine()}, "
-        f"{os.cpu_count()} CPUs visible, torch threads {torch.get_num_threads()}"
-        + ("" if args.threads else " (torch's default; the window does not change it)")
+        f"{os.cpu_count()} CPUs visible, torch threads before each run {args.threads or DEFAULT_THREADS}"
+        + (" (forced)" if args.threads else " (torch's default)")
+        + f"; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     if "startup" in only:  # first: this process's own window must not warm the disk cache for it
         bench_startup(repeats=2 if quick else 5)
@@ -682,9 +794,9 @@ def main(argv=None) -> None:
     if "train" in only:
         bench_train_to_point(w, repeats=5 if quick else 15)
     if "lateness" in only:
-        bench_lateness(w, seconds=3.0 if quick else 10.0)
+        bench_lateness(w, seconds=3.0 if quick else 10.0, forced_threads=args.threads)
     if "throughput" in only:
-        bench_throughput(w, seconds=1.0 if quick else 2.0, repeats=3 if quick else 7)
+        bench_throughput(w, seconds=1.0 if quick else 2.0, repeats=3 if quick else 5, forced_threads=args.threads)
     if "redraw" in only:
         bench_redraw(w, repeats=5 if quick else 15)
     if w is not None:

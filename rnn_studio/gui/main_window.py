@@ -8,7 +8,12 @@ something changed, and keeps what the user typed in QSettings.
 
 Run states: ``idle`` (no run), ``running``, ``paused`` (a run exists: the
 settings that define it are locked), ``finished``, ``stopped``, ``failed``
-(the run ended; its network still answers prompts; Train starts a new one).
+(the run ended; its network still answers prompts; Train starts a new one,
+and Step trains the ended network one more epoch while the controls still
+describe it, else starts a new run and says so). The plots, the prompts and
+the status bar describe the network on screen until Train, Step or Reset: a
+setting changed after a run is the next run's (the model panel shows the next
+run's parameter count beside it).
 
 Files: Save model… asks the network's own thread to write a checkpoint (between
 two steps, or through a serve-only worker once the run has ended). Open model…
@@ -27,11 +32,13 @@ it the list is complete when the constructor returns.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import stat
 import time
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -80,6 +87,10 @@ GUI_BUSY_TARGET = 0.08
 PACED_GUI_BUSY_TARGET = 0.5  # when the pace control slows training, smooth drawing matters more
 AUTOSAVE_DELAY_MS = 600  # settings and sentences are saved this long after the last edit
 STOP_WAIT_MS = 1000
+# Closing waits at most this long for all threads together; one still running
+# then (a step that outlasts it, a file read that blocks) is left to end on its
+# own: never terminate() a thread, and never let the window hang.
+CLOSE_WAIT_MS = 1500
 IN_PROGRESS = ("running", "paused")
 DEVICE_SCAN_FALLBACK_MS = 3000  # start the device scan even if the first paint never comes
 MODEL_FILTER = "RNN Studio models (*.pt);;All files (*)"
@@ -88,6 +99,14 @@ TRAIN_OPENED_TIP = (
     "Go on training the opened network from where it stands, for the epochs set on the left. "
     "Press Reset (or change a setting that defines the network) to start a new network from scratch instead."
 )
+STEP_TIP = (
+    "Train exactly one more epoch, then pause. After a run has ended it goes on training that network "
+    "while the settings still describe it; otherwise it starts a new run."
+)
+
+log = logging.getLogger(__name__)
+# Threads given up on at close, kept (and owned by C++) until they end on their own.
+_abandoned: list = []
 
 
 def _format_elapsed(seconds: float) -> str:
@@ -137,7 +156,9 @@ class MainWindow(QMainWindow):
         self._last_id = 0  # every worker gets a new id: runs, and models being opened
         self._handle: RunHandle | None = None  # the current run (its thread may have ended)
         self._loader: RunHandle | None = None  # a model being opened (Open model…)
-        self._opened: dict | None = None  # the opened network, while Train goes on training it
+        # The network the current run holds: {"run", "config", "device", "opened"};
+        # "opened" (from a file) means Train, not only Step, goes on training it.
+        self._network: dict | None = None
         self._epoch_offset = 0  # epochs the opened network had when this run went on training it
         self._save_id = 0
         self._device_scan: DeviceScan | None = None
@@ -331,7 +352,7 @@ class MainWindow(QMainWindow):
                 "Step",
                 QStyle.StandardPixmap.SP_MediaSkipForward,
                 "",
-                "Train exactly one more epoch, then pause (starts a new run if none is going).",
+                STEP_TIP,
             ),
             (
                 "stopButton",
@@ -515,7 +536,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ actions
     @Slot()
     def train(self, *, step_only: bool = False) -> bool:
-        """Start a new run from the controls. False (with a message) when it cannot."""
+        """Start a run from the controls: on the opened network while they still
+        describe it (with ``step_only``, on any ended network they describe),
+        else on a new one. False (with a message) when it cannot."""
         if self.run_state in IN_PROGRESS:
             return False
         try:
@@ -524,45 +547,65 @@ class MainWindow(QMainWindow):
             self.show_message("error", f"Cannot start training: {_sentence(str(exc))}")
             return False
         self._cancel_open()
-        opened = self._opened_trainer(cfg)
+        goes_on = self._network_trainer(cfg, any_ended=step_only)
         note = None
-        if opened is None and self._opened is not None and self._opened.get("run") == self._run_id:
-            note = (
-                "The settings no longer describe the opened network, so Train started a new network from "
-                "scratch (Open model… brings the saved one back)."
-            )
-        if opened is not None:
+        if goes_on is None and self._shown_trainer() is not None:
+            verb = "Step" if step_only else "Train"
+            if self._network.get("opened"):
+                note = (
+                    f"The settings no longer describe the opened network, so {verb} started a new network from "
+                    "scratch (Open model… brings the saved one back)."
+                )
+            elif step_only and self.run_state == "failed":
+                note = (
+                    "The last run ended with an error, so Step started a new network from scratch: "
+                    "one epoch, then it pauses."
+                )
+            elif step_only:
+                note = (
+                    "The settings no longer describe the network on screen, so Step started a new network from "
+                    "scratch: one epoch, then it pauses."
+                )
+        if goes_on is not None:
             # the network moves to a new thread: every thread that held it must have ended first
             for handle in (self._handle, self._serve_handle):
                 if handle is not None:
                     handle.worker.request_stop()
                     handle.wait()
+            network = dict(self._network)
         else:
-            self._opened = None
-        self._end_run(clear_views=True)
+            network = {"config": cfg.to_dict(), "device": cfg.train.device, "opened": False}
+        # going on with the network on screen keeps its plots: the new steps join them
+        self._end_run(clear_views=goes_on is None)
         self._run_id = self._new_id()
+        network["run"] = self._run_id
+        self._network = network
         training = self.trainingPanel
-        self._epoch_offset = opened.epoch if opened is not None else 0
+        self._epoch_offset = goes_on.epoch if goes_on is not None else 0
         epochs = cfg.train.epochs + self._epoch_offset
         worker = TrainingWorker(
             self._run_id,
-            None if opened is not None else cfg,
-            trainer=opened,
+            None if goes_on is not None else cfg,
+            trainer=goes_on,
             start_paused=step_only,
             epochs_to_step=1 if step_only else 0,
             until_paused=training.untilPausedCheck.isChecked(),
             epochs=epochs,
             pace=training.pace,
         )
-        if opened is not None:
+        if goes_on is not None:
             worker.request_lr(cfg.train.lr)  # applied before its first step
             worker.request_clip(cfg.train.clip)
-            self._opened["run"] = self._run_id
         self._wire(worker)
         self._handle = RunHandle(worker, self)
         self._handle.thread.finished.connect(self._thread_finished)
         self._run_info = {"task": cfg.task.kind, "mode": cfg.task.sine_mode, "epochs": epochs}
-        self._prepare_views(cfg)
+        if goes_on is None:
+            self._prepare_views(cfg)
+        else:
+            self.gradientView.set_clip(cfg.train.clip)
+            self._sync_view_task()
+            self._show_progress()
         self._settings_note_shown = False
         self.messageBar.dismiss()  # whatever it said was about the last run or the last try
         if note:
@@ -588,7 +631,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def step(self) -> None:
-        """One epoch: of the paused run, or of a new run that then pauses."""
+        """One epoch: of the paused run; of the ended run's network while the
+        controls still describe it; else of a new run. Then it pauses."""
         if self.run_state == "paused":
             if self.messageBar.kind == "error":
                 self.messageBar.dismiss()
@@ -609,7 +653,7 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         """Stop and forget the run; the next Train starts from scratch."""
         self._cancel_open()
-        self._opened = None
+        self._network = None
         self._end_run(clear_views=True)
         self.run_state = "idle"
         self.messageBar.dismiss()
@@ -737,10 +781,16 @@ class MainWindow(QMainWindow):
     def open_model(self, path: str) -> bool:
         """Load the checkpoint at ``path`` in a worker thread; ``modelOpened``
         tells how it went. Until it has loaded nothing in the window changes,
-        and a file that cannot be used changes nothing at all."""
+        and a file that cannot be used changes nothing at all. False (with a
+        message) only while another model is still being opened."""
         if self._loader is not None:
             self.show_message("info", "A model is already being opened: wait a moment, then try again.")
             return False
+        refusal = _blocking_file(path)
+        if refusal:  # a pipe or a device would block the thread that reads it: no thread reads it
+            self.show_message("error", f"Could not open the model: {refusal} Nothing in the window was changed.")
+            QTimer.singleShot(0, lambda: self.modelOpened.emit(path, refusal))  # as a load that failed would
+            return True
         worker = TrainingWorker(self._new_id(), train=False, load_path=os.path.abspath(path) if path else "")
         worker.loaded.connect(self._on_model_loaded)
         worker.predictions.connect(self._on_predictions)
@@ -776,7 +826,7 @@ class MainWindow(QMainWindow):
         self._handle = handle
         path = info["path"]
         kept_sentences = self._apply_opened_config(cfg, info["device"])
-        self._opened = {"run": self._run_id, "config": cfg.to_dict(), "device": info["device"], "path": path}
+        self._network = {"run": self._run_id, "config": cfg.to_dict(), "device": info["device"], "opened": True}
         name = os.path.basename(path)
         self._run_info = {
             "task": info["task"],
@@ -796,8 +846,6 @@ class MainWindow(QMainWindow):
         self._remember_folder(path)
         self._update_controls()
         self._update_parameter_count()
-        self.parameterStatus.setText(f"Parameters: {info['parameters']:,}")
-        self.modelPanel.show_count(info["parameters"])
         what = ARCH_LABELS.get(cfg.model.arch, cfg.model.arch)
         task = "sentences" if info["task"] == "text" else "the sine wave"
         article = "an" if what[:1] in "AEIOLR" else "a"
@@ -856,16 +904,34 @@ class MainWindow(QMainWindow):
             self._restoring = False
         return kept_sentences
 
-    def _opened_trainer(self, cfg: RunConfig):
-        """The opened network's trainer when the controls (``cfg``) still
-        describe it, so that Train goes on training it; None otherwise."""
-        opened = self._opened
-        if opened is None or self._handle is None or opened.get("run") != self._run_id:
+    def _shown_trainer(self):
+        """The trainer of the network on screen (an ended run, or an opened
+        file); None while a run is in progress or when there is none."""
+        network = self._network
+        if (
+            network is None
+            or self._handle is None
+            or network.get("run") != self._run_id
+            or self.run_state in IN_PROGRESS
+            or self.run_state == "idle"
+        ):
             return None
-        trainer = self._handle.worker.trainer
-        if trainer is None or not _same_network(opened["config"], cfg.to_dict()):
+        return self._handle.worker.trainer
+
+    def _network_trainer(self, cfg: RunConfig, *, any_ended: bool = False):
+        """The trainer to go on training when the controls (``cfg``) still
+        describe the network on screen: an opened network (what Train does), or
+        with ``any_ended`` the network of a finished or stopped run (what Step
+        does). None otherwise."""
+        trainer = self._shown_trainer()
+        network = self._network
+        if trainer is None:
             return None
-        if _device_name(opened["device"]) != _device_name(cfg.train.device):
+        if not network.get("opened") and not (any_ended and self.run_state in ("finished", "stopped")):
+            return None
+        if not _same_network(network["config"], cfg.to_dict()):
+            return None
+        if _device_name(network["device"]) != _device_name(cfg.train.device):
             return None
         return trainer
 
@@ -936,21 +1002,43 @@ class MainWindow(QMainWindow):
                 handle.discard()
 
     def _stop_all(self) -> bool:
-        """Stop every thread this window started; True when all have ended."""
+        """Stop every thread this window started, waiting at most
+        ``CLOSE_WAIT_MS`` for all of them; True when all have ended."""
         handles = [h for h in (self._handle, self._serve_handle, self._loader, *self._retired) if h is not None]
         for handle in handles:
             handle.worker.request_stop()
-        deadline = time.perf_counter() + STOP_WAIT_MS / 1000.0
+        deadline = time.perf_counter() + CLOSE_WAIT_MS / 1000.0
         ok = True
         for handle in handles:
             remaining = max(1, int((deadline - time.perf_counter()) * 1000))
-            ok = handle.wait(remaining) and ok
-        for handle in handles:
-            if handle.is_running():
-                # a single step can outlast the deadline (a huge model); never
-                # terminate() and never destroy a running QThread: wait it out
-                handle.wait()
+            if not handle.wait(remaining):
+                ok = False
+                self._abandon(handle)
         return ok
+
+    def _abandon(self, handle: RunHandle) -> None:
+        """Give up on a thread that did not end in time (a step longer than the
+        deadline, a file read that blocks): never terminate() it, and never let
+        a running QThread be destroyed, which aborts the process. Its QThread
+        passes to the main thread's QThread object (owned by C++, it outlives
+        every window and Python's own clean-up) and is freed once it ends."""
+        name = handle.thread.objectName()
+        log.warning("RNN Studio: thread %s did not end within %d ms; leaving it to end on its own", name,
+                    CLOSE_WAIT_MS)
+        for attribute in ("_handle", "_serve_handle", "_loader"):
+            if getattr(self, attribute) is handle:
+                setattr(self, attribute, None)
+        if handle in self._retired:
+            self._retired.remove(handle)
+        thread = handle.thread
+        try:
+            thread.finished.disconnect(self._thread_finished)
+        except (RuntimeError, TypeError):
+            pass
+        thread.setParent(QThread.currentThread())
+        _abandoned.append(handle)
+        thread.finished.connect(thread.deleteLater)  # Qt's own pattern: freed by the GUI thread once ended
+        thread.finished.connect(lambda: _abandoned.remove(handle) if handle in _abandoned else None)
 
     # ------------------------------------------------------------------ worker signals
     def _current(self, payload: dict) -> bool:
@@ -961,8 +1049,7 @@ class MainWindow(QMainWindow):
         if not self._current(info):
             return
         self._run_info.update(info)
-        self.parameterStatus.setText(f"Parameters: {info['parameters']:,}")
-        self.modelPanel.show_count(info["parameters"])
+        self._update_parameter_count()
         self.lossView.set_task(info["task"], info.get("vocab_size"))
         self._update_device_status()
 
@@ -1085,10 +1172,19 @@ class MainWindow(QMainWindow):
         """Another task: load its recommended (seed) settings."""
         if self._restoring or self.run_state in IN_PROGRESS:
             return
-        self._apply_defaults(defaults_for(self.dataPanel.task, self.dataPanel.sine_mode))
-        if self.run_state != "idle":
+        dropped = self._view_task() if self.run_state != "idle" else None
+        if dropped is not None:
             self.reset()  # the ended run's views belong to the other task
+        self._apply_defaults(defaults_for(self.dataPanel.task, self.dataPanel.sine_mode))
         self._sync_view_task()
+        if dropped is not None:
+            names = {"text": "text", "sine": "sine wave"}
+            self.show_message(
+                "info",
+                f"Switching to the {names.get(self.dataPanel.task, self.dataPanel.task)} task cleared the last "
+                f"run: its {names.get(dropped, dropped)} network and its plots are gone (Save model… keeps a "
+                "network before you switch). The task's recommended settings are loaded: press Train to start.",
+            )
 
     def _sine_mode_chosen(self, *_args) -> None:
         if self._restoring or self.run_state in IN_PROGRESS or self.dataPanel.task != "sine":
@@ -1096,20 +1192,30 @@ class MainWindow(QMainWindow):
         self._apply_defaults(defaults_for("sine", self.dataPanel.sine_mode))
 
     def _apply_defaults(self, cfg: RunConfig) -> None:
-        self.modelPanel.set_arch(cfg.model.arch)
-        self.modelPanel.layersSpin.setValue(cfg.model.layers)
-        self.modelPanel.hiddenSpin.setValue(cfg.model.hidden)
-        self.modelPanel.set_encoding(cfg.model.encoding)
-        self.modelPanel.dropoutSpin.setValue(cfg.model.dropout)
-        self.trainingPanel.set_optimizer(cfg.train.optimizer)
-        self.trainingPanel.lrSpin.setValue(cfg.train.lr)
-        self.trainingPanel.epochsSpin.setValue(cfg.train.epochs)
+        """Set every control the task's defaults define (seed 003's sequence
+        needs its seed: most other seeds stall). The sentences and the device
+        stay the user's."""
+        d, m, t = self.dataPanel, self.modelPanel, self.trainingPanel
+        if cfg.task.kind == "sine":
+            d.sineWindowsSpin.setValue(cfg.task.sine_windows)
+            d.sineLengthSpin.setValue(cfg.task.sine_window_len)
+            d.sineNoiseSpin.setValue(cfg.task.sine_noise)
+        m.set_arch(cfg.model.arch)
+        m.layersSpin.setValue(cfg.model.layers)
+        m.hiddenSpin.setValue(cfg.model.hidden)
+        m.set_encoding(cfg.model.encoding)
+        m.dropoutSpin.setValue(cfg.model.dropout)
+        t.set_optimizer(cfg.train.optimizer)
+        t.lrSpin.setValue(cfg.train.lr)
+        t.epochsSpin.setValue(cfg.train.epochs)
+        t.clipSpin.setValue(cfg.train.clip)
+        t.seedSpin.setValue(cfg.train.seed)
 
     def _run_setting_changed(self, *_args) -> None:
         self._schedule_autosave()
         if self._restoring:
             return
-        if self._opened is not None:
+        if self._network is not None and self._network.get("opened"):
             self._update_train_tip()
         if self.run_state not in IN_PROGRESS:
             self.modelPanel.encodingCombo.setEnabled(self.dataPanel.task == "text")
@@ -1140,6 +1246,7 @@ class MainWindow(QMainWindow):
         self._shown_task = task
         self.bottomStack.setCurrentIndex(0 if task == "text" else 1)
         self.promptPanel.set_text_task(task == "text")
+        self.gradientView.set_task(task)
         if self.run_state == "idle":
             self.lossView.set_task(task, None)
             self.sineView.reset(self.dataPanel.sine_mode)
@@ -1296,9 +1403,10 @@ class MainWindow(QMainWindow):
         """Say what Train will do: go on training an opened network while the
         controls still describe it, else start a new one."""
         goes_on = False
-        if self._opened is not None and self.run_state not in IN_PROGRESS:
+        network = self._network
+        if network is not None and network.get("opened") and self._shown_trainer() is not None:
             try:
-                goes_on = self._opened_trainer(self.build_config()) is not None
+                goes_on = self._network_trainer(self.build_config()) is not None
             except StudioError:
                 goes_on = False
         tooltip(self.trainButton, (TRAIN_OPENED_TIP if goes_on else TRAIN_TIP) + self._train_keys)
@@ -1349,7 +1457,12 @@ class MainWindow(QMainWindow):
         self.deviceStatus.setText(f"Device: {label}")
 
     def _update_parameter_count(self, *_args) -> None:
-        if self.run_state in IN_PROGRESS and "parameters" in self._run_info:
+        """The status bar counts the network on screen; the model panel counts
+        the one the controls describe, marked as the next run's when they differ."""
+        shown = self._run_info.get("parameters") if self.run_state != "idle" else None
+        if shown is not None and self.run_state in IN_PROGRESS:  # the controls are locked: the same network
+            self.modelPanel.show_count(shown)
+            self.parameterStatus.setText(f"Parameters: {shown:,}")
             return
         count, too_big = None, None
         try:
@@ -1367,8 +1480,9 @@ class MainWindow(QMainWindow):
                     too_big = str(exc)
         except (StudioError, KeyError):
             count = None
-        self.modelPanel.show_count(count, too_big)
-        self.parameterStatus.setText("Parameters: –" if count is None else f"Parameters: {count:,}")
+        self.modelPanel.show_count(count, too_big, on_screen=shown)
+        status = shown if shown is not None else count
+        self.parameterStatus.setText("Parameters: –" if status is None else f"Parameters: {status:,}")
 
     # ------------------------------------------------------------------ persistence
     def _schedule_autosave(self, *_args) -> None:
@@ -1532,6 +1646,22 @@ def _device_name(device: str) -> str:
     """'cuda' and 'cuda:0' are the same card; the list names it 'cuda:0'."""
     device = (device or "cpu").strip().lower()
     return "cuda:0" if device == "cuda" else device
+
+
+def _blocking_file(path: str) -> str:
+    """Why reading ``path`` could block ("" when it cannot): opening a FIFO
+    waits for a writer, a device may never answer. Such files are refused
+    before any thread touches them (the core refuses them too); a missing
+    file or a folder is left to the core's own message."""
+    if not path:
+        return ""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    return f"{path} is not a regular file (a pipe, device or socket), so it cannot be a saved model."
 
 
 def _same_network(saved: dict, built: dict) -> bool:

@@ -185,6 +185,7 @@ class TrainingWorker(QObject):
         self._until_paused = until_paused
         self._epochs = epochs
         self._pace = pace
+        self._time_grad_every: int | None = None  # the run's own setting, while a slowed pace overrides it
         self._pending: dict[str, list] = {k: [] for k in ("step", "loss", "grad_norm", "lr")}
         self._last_report = None
         self._last_time_grads = None
@@ -265,6 +266,7 @@ class TrainingWorker(QObject):
             except Exception:  # the data may be what broke; the message matters more
                 pass
         finally:
+            self._restore_time_grad_every()
             self._close_and_serve()
             self.ended.emit({"run": self.run_id, "state": state, "message": message, "serve_only": not self._train})
             thread = QThread.currentThread()
@@ -288,6 +290,8 @@ class TrainingWorker(QObject):
         if self._epochs is None:
             self._epochs = self.trainer.cfg.train.epochs
         trainer = self.trainer
+        self._time_grad_every = getattr(trainer.cfg.train, "time_grad_every", None)
+        self._apply_pace_to_trainer()
         # one torch thread for classroom-sized models: faster, and it leaves
         # the other core to the window (core.resources.threads_for says why)
         apply_thread_policy(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
@@ -441,10 +445,37 @@ class TrainingWorker(QObject):
             self._epochs, self._until_paused = command[1], command[2]
         elif kind == "pace":
             self._pace = max(0.0, command[1])
+            self._apply_pace_to_trainer()
         elif kind == "complete":
             self._complete(command[1])
         elif kind == "save":
             self._save(command[1])
+
+    def _apply_pace_to_trainer(self) -> None:
+        """A slowed demo measures dLoss/dh_t (the "Back through time" bars) every
+        step: the unrolled pass costs nothing next to the wait between steps.
+        Flat out, the run's own interval keeps training fast."""
+        if self.trainer is None or self._time_grad_every is None:
+            return
+        self.trainer.cfg.train.time_grad_every = 1 if self._pace > 0 else self._time_grad_every
+
+    def _restore_time_grad_every(self) -> None:
+        """The trainer outlives this run (the next run, a save served after
+        it): give it back its own interval, for good."""
+        if self.trainer is not None and self._time_grad_every is not None:
+            self.trainer.cfg.train.time_grad_every = self._time_grad_every
+        self._time_grad_every = None
+
+    def _answer(self, reply: dict, what: str, action) -> None:
+        """Run ``action`` (a completion or a save), putting any failure into
+        ``reply["error"]`` in plain words: a request must never end the run."""
+        try:
+            action()
+        except StudioError as exc:
+            reply["error"] = str(exc)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            reply["error"] = f"the {what} failed: {type(exc).__name__}: {exc}"
 
     def _complete(self, request: dict) -> None:
         reply = {
@@ -453,28 +484,27 @@ class TrainingWorker(QObject):
             "text": "",
             "prompt": request.get("prompt", ""),
             "unknown": [],
+            "length": request.get("length", 15),
             "error": None,
         }
-        if self.trainer is None:
+        trainer = self.trainer
+        if trainer is None:
             reply["error"] = "there is no trained network yet: press Train first"
         else:
             from ..core.generation import complete
 
-            try:
+            def answer():
                 result = complete(
-                    self.trainer.model,
-                    self.trainer.vocab,
+                    trainer.model,
+                    trainer.vocab,
                     request.get("prompt", ""),
                     length=int(request.get("length", 15)),
                     temperature=float(request.get("temperature", 0.0)),
                     seed=request.get("seed"),
                 )
                 reply.update(text=result.text, prompt=result.prompt, unknown=list(result.unknown_chars))
-            except StudioError as exc:
-                reply["error"] = str(exc)
-            except Exception as exc:  # a completion must never end the run
-                traceback.print_exc(file=sys.stderr)
-                reply["error"] = f"the completion failed: {type(exc).__name__}: {exc}"
+
+            self._answer(reply, "completion", answer)
         self.completed.emit(reply)
 
     def _save(self, request: dict) -> None:
@@ -486,16 +516,18 @@ class TrainingWorker(QObject):
         else:
             from ..core.checkpoints import save_checkpoint
 
-            try:
+            def write():
                 if self._epochs is not None:  # the run's goal as it stands now (it may have changed live)
                     trainer.cfg.train.epochs = int(self._epochs)
-                save_checkpoint(trainer, reply["path"])
+                if self._time_grad_every is not None:  # the file keeps the run's setting, not the pace's
+                    trainer.cfg.train.time_grad_every = self._time_grad_every
+                try:
+                    save_checkpoint(trainer, reply["path"])
+                finally:
+                    self._apply_pace_to_trainer()
                 reply["epoch"] = trainer.epoch
-            except StudioError as exc:
-                reply["error"] = str(exc)
-            except Exception as exc:  # a save must never end the run
-                traceback.print_exc(file=sys.stderr)
-                reply["error"] = f"the save failed: {type(exc).__name__}: {exc}"
+
+            self._answer(reply, "save", write)
         self.saved.emit(reply)
 
     def _close_and_serve(self) -> None:

@@ -12,7 +12,7 @@ import torch
 from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QPushButton
 
-from rnn_studio.core.config import SEED_SENTENCES
+from rnn_studio.core.config import SEED_SENTENCES, defaults_for
 from rnn_studio.gui import MainWindow
 from rnn_studio.gui.panels.training_panel import FLAT_OUT, PACES
 
@@ -110,6 +110,19 @@ def test_every_setting_explains_itself(window):
         assert len(tip) > 20, f"{name} has no real tooltip: {tip!r}"
 
 
+def test_tooltips_say_what_is_true_for_the_task_and_mode(window):
+    w = window
+    length_tip = w.dataPanel.sineLengthSpin.toolTip()
+    assert "always" not in length_tip and "Sequence" in length_tip and "Next value" in length_tip
+    time_plot = w.gradientView.time_plot
+    assert "letters" in time_plot.toolTip()
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData("sine"))
+    assert "letter" not in time_plot.toolTip() and "wave" in time_plot.toolTip()
+    assert "every step when the pace" in time_plot.toolTip()
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData("text"))
+    assert "letters" in time_plot.toolTip()
+
+
 def test_seed_run_trains_100_epochs_and_completes_good(window, qtbot):
     w = window
     with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
@@ -156,6 +169,49 @@ def test_sine_run_redraws_the_prediction(window, qtbot):
     assert point_count(w.lossPlot) == 40
     # prompts belong to the text task
     assert not w.completeButton.isEnabled()
+
+
+def described(w) -> dict:
+    """What the controls describe, less what is the user's own (text, device)."""
+    cfg = w.build_config().to_dict()
+    cfg["train"].pop("device")
+    cfg["task"].pop("sentences")
+    return cfg
+
+
+def defaults(task, mode) -> dict:
+    cfg = defaults_for(task, mode).to_dict()
+    cfg["train"].pop("device")
+    cfg["task"].pop("sentences")
+    return cfg
+
+
+@pytest.mark.parametrize("task, mode", [("sine", "sequence"), ("sine", "next-value"), ("text", "next-value")])
+def test_choosing_a_task_sets_every_control_its_defaults_define(window, task, mode):
+    w = window
+    other = "text" if task == "sine" else "sine"
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData(other))
+    w.dataPanel.set_sine_mode(mode)
+    want = defaults(task, mode)
+    # the user's own choices, none of them a default
+    w.seedSpin.setValue(7)
+    w.clipSpin.setValue(3.5)
+    w.dropoutSpin.setValue(0.3)
+    w.layersSpin.setValue(3)
+    w.hiddenSpin.setValue(5)
+    w.epochsSpin.setValue(17)
+    w.lrSpin.setValue(0.2)
+    w.optimizerCombo.setCurrentIndex(w.optimizerCombo.findData("sgd" if want["train"]["optimizer"] == "adam" else "adam"))
+    w.dataPanel.sineWindowsSpin.setValue(11)
+    w.dataPanel.sineLengthSpin.setValue(9)
+    w.dataPanel.sineNoiseSpin.setValue(0.4)
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData(task))
+    got = described(w)
+    assert got["model"] == want["model"] and got["train"] == want["train"]
+    if task == "sine":
+        assert got["task"] == want["task"]
+    if mode == "sequence":
+        assert w.seedSpin.value() == 1  # seed 003's sequence: a seed that gets there in 300 epochs
 
 
 def test_pause_step_resume_stop_reset(window, qtbot):

@@ -10,7 +10,7 @@ from rnn_studio.core.data import SentenceTask, build_task, clean_sentences
 from rnn_studio.core.errors import DataError
 from rnn_studio.core.models import build_model, parameter_count
 from rnn_studio.gui.panels.common import GrowingBuffer
-from rnn_studio.gui.panels.data_panel import PRESETS, DataPanel, SentencesEdit
+from rnn_studio.gui.panels.data_panel import PRESETS, DataPanel, SentencesEdit, cut_long_lines
 from rnn_studio.gui.panels.gradient_panel import short_name
 from rnn_studio.gui.panels.model_panel import count_parameters
 from rnn_studio.gui.panels.text_view import reading_html
@@ -100,6 +100,25 @@ def test_sentences_edit_holds_at_most_the_limit(qtbot):
     edit.undo()  # a preset replaced the text as one undoable edit
     assert edit.toPlainText() == "xyz"
     assert SentencesEdit().max_chars == MAX_SENTENCES_CHARS
+
+
+def test_cut_long_lines_counts_what_is_already_on_the_line():
+    assert cut_long_lines("abc\ndef", 5) == ("abc\ndef", 0)
+    assert cut_long_lines("abcdefg\r\nxy\u2029123456", 5) == ("abcde\r\nxy\u202912345", 7)
+    assert cut_long_lines("abcd", 5, before=3) == ("ab", 7)
+    assert cut_long_lines("ab\ncd", 5, before=4, after=4) == ("a\nc", 6)
+    assert cut_long_lines("\n\n", 0) == ("\n\n", 0)
+
+
+def test_sentences_edit_cuts_each_line_and_says_how_long_it_was(qtbot):
+    edit = SentencesEdit(max_chars=100, max_line_chars=4)
+    qtbot.addWidget(edit)
+    cuts = []
+    edit.limitsExceeded.connect(lambda offered, longest: cuts.append((offered, longest)))
+    edit.setPlainText("abcdefgh\nij")
+    assert edit.toPlainText() == "abcd\nij" and cuts == [(0, 8)]
+    edit.setPlainText("x" * 300)  # both limits: the line counts at its full length
+    assert edit.toPlainText() == "xxxx" and cuts[-1] == (300, 300)
 
 
 @settings(max_examples=60, deadline=None)

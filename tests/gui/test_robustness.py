@@ -5,16 +5,21 @@ modal box), the app stays usable, nothing the user typed is lost, and no
 thread is left running.
 """
 
+import os
 import random
+import threading
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QThread
+from PySide6.QtGui import QTextCursor
+from shiboken6 import Shiboken
 
-from rnn_studio.core import training
+from rnn_studio.core import checkpoints, training
 from rnn_studio.core.config import MAX_SENTENCES_CHARS
 from rnn_studio.gui import MainWindow
-from rnn_studio.gui.panels.training_panel import FLAT_OUT
+from rnn_studio.gui.panels.data_panel import MAX_SENTENCE_CHARS
+from rnn_studio.gui.panels.training_panel import FLAT_OUT, PACES
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -104,11 +109,67 @@ def test_a_huge_paste_is_cut_to_the_limit_with_a_message(window, qtbot):
     assert edit.length() == MAX_SENTENCES_CHARS
     assert f"{MAX_SENTENCES_CHARS:,}" in w.message_text()
     assert w.messageBar.kind == "warning"
-    # and a programmatic set of a one-megabyte line is held to the same limit
+    # and a programmatic set of a one-megabyte line keeps one sentence's worth
     edit.setPlainText("x" * 1_000_000)
-    assert edit.length() == MAX_SENTENCES_CHARS
+    assert edit.length() == MAX_SENTENCE_CHARS
     # derived figures are recomputed after typing pauses, not per keystroke
     qtbot.waitUntil(lambda: "sentence" in w.dataPanel.sentencesInfo.text(), timeout=5000)
+
+
+def paste(edit, text):
+    mime = QMimeData()
+    mime.setText(text)
+    edit.insertFromMimeData(mime)
+
+
+def line_lengths(edit) -> list[int]:
+    return [len(line) for line in edit.toPlainText().split("\n")]
+
+
+@pytest.mark.parametrize("unit", ["x", "🙂", "a\u200d", "مرحبا ", "e\u0301"])
+def test_a_one_megabyte_line_is_cut_to_one_sentence_with_a_message(window, unit):
+    """Qt lays out a paragraph in one piece: a 1 MB line stalled the window
+    for most of a second on the paste and on every keystroke after it."""
+    w = window
+    edit = w.sentencesEdit
+    edit.clear()
+    paste(edit, unit * (1_000_000 // len(unit)))
+    assert line_lengths(edit) == [MAX_SENTENCE_CHARS]
+    assert w.messageBar.kind == "warning"
+    assert f"{MAX_SENTENCE_CHARS:,}" in w.message_text() and "line" in w.message_text()
+
+
+def test_long_lines_are_cut_where_they_land_and_short_ones_stay(window):
+    w = window
+    edit = w.sentencesEdit
+    edit.setPlainText("abcdef\nshort")
+    assert w.messageBar.isHidden()
+    cursor = edit.textCursor()
+    cursor.setPosition(3)  # abc|def
+    edit.setTextCursor(cursor)
+    paste(edit, "y" * 6000 + "\r\n" + "ok\n" + "z" * 6000)
+    lines = edit.toPlainText().split("\n")
+    # the first pasted line joins "abc", the last one joins "def": each whole line fits
+    assert lines == ["abc" + "y" * (MAX_SENTENCE_CHARS - 3), "ok", "z" * (MAX_SENTENCE_CHARS - 3) + "def", "short"]
+    assert "6,003" in w.message_text()
+    # a paste that fits is left alone, and says nothing
+    w.messageBar.dismiss()
+    edit.moveCursor(QTextCursor.MoveOperation.End)
+    paste(edit, "\n" + "q" * MAX_SENTENCE_CHARS)
+    assert line_lengths(edit)[-1] == MAX_SENTENCE_CHARS and w.messageBar.isHidden()
+    # a preset or a restored text goes through the same cut
+    edit.replace_all("p" * (MAX_SENTENCE_CHARS + 1))
+    assert line_lengths(edit) == [MAX_SENTENCE_CHARS]
+
+
+def test_a_line_typed_past_the_limit_is_explained(window, qtbot):
+    w = window
+    edit = w.sentencesEdit
+    edit.setPlainText("k" * MAX_SENTENCE_CHARS)
+    edit.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(edit, "kk")  # typing is not cut: a keystroke costs nothing
+    qtbot.waitUntil(lambda: f"{MAX_SENTENCE_CHARS:,}" in w.dataPanel.sentencesInfo.text(), timeout=5000)
+    assert "Sentence 1 has 5,002 characters" in w.dataPanel.sentencesInfo.text()
 
 
 def test_unseen_characters_in_a_prompt_give_a_warning_not_an_error(window, qtbot):
@@ -126,6 +187,25 @@ def test_unseen_characters_in_a_prompt_give_a_warning_not_an_error(window, qtbot
     w.promptEdit.setText("")
     w.completeButton.click()
     qtbot.waitUntil(lambda: "empty" in w.completionWarning.text(), timeout=10_000)
+
+
+def test_a_prompt_as_long_as_the_length_gets_a_hint(window, qtbot):
+    w = window
+    w.epochsSpin.setValue(20)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    w.lengthSpin.setValue(15)
+    w.promptEdit.setText("good i am fine you")  # 18 characters
+    w.completeButton.click()
+    qtbot.waitUntil(lambda: w.completionView.text() != "", timeout=10_000)
+    assert w.completionView.text() == "good i am fine you"
+    assert not w.completionWarning.isHidden()
+    assert "Length counts the prompt: raise it to get new characters" in w.completionWarning.text()
+    w.lengthSpin.setValue(25)
+    w.completionView.clear()
+    w.completeButton.click()
+    qtbot.waitUntil(lambda: len(w.completionView.text()) == 25, timeout=10_000)
+    assert w.completionWarning.isHidden()
 
 
 def test_prompt_before_any_training_is_explained(window):
@@ -155,7 +235,7 @@ def test_divergence_pauses_and_explains_then_resumes_after_a_fix(window, qtbot):
     assert w.run_state == "paused" and w.pauseButton.text() == "Resume"
     text = w.message_text()
     assert w.messageBar.kind == "error"
-    assert "with learning rate 100" in text and ("NaN" in text or "infinite" in text)
+    assert "with learning rate 100" in text and any(word in text for word in ("NaN", "infinite", "exploded"))
     assert "lower the learning rate" in text
     qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) > 0, timeout=5000)
     w._redraw()
@@ -236,16 +316,53 @@ def test_stop_during_the_first_step_and_reset_during_a_run(window, qtbot):
     assert len(plotted(w.lossPlot)) == 0
 
 
-def test_step_while_stopped_starts_a_new_paused_run(window, qtbot):
+def test_step_while_stopped_goes_on_with_the_stopped_network(window, qtbot):
     w = window
     w.untilPausedCheck.setChecked(True)
     w.trainButton.click()
     qtbot.waitUntil(lambda: steps_done(w) >= 2, timeout=RUN_TIMEOUT_MS)
     w.stopButton.click()
+    trainer, stopped_at = w.worker.trainer, steps_done(w)
+    qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) == stopped_at, timeout=5000)
     with qtbot.waitSignal(w.workerPaused, check_params_cb=lambda r: r == "step", timeout=RUN_TIMEOUT_MS):
         w.stepButton.click()
-    assert w.run_state == "paused" and steps_done(w) == 1
+    assert w.run_state == "paused" and w.worker.trainer is trainer and steps_done(w) == stopped_at + 1
+    qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) == stopped_at + 1, timeout=5000)  # the plot goes on too
+    assert "new network" not in w.message_text()
+
+
+def test_step_after_the_end_trains_one_more_epoch_of_that_network(window, qtbot):
+    w = window
+    w.epochsSpin.setValue(5)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    trainer = w.worker.trainer
+    with qtbot.waitSignal(w.workerPaused, check_params_cb=lambda r: r == "step", timeout=RUN_TIMEOUT_MS):
+        w.stepButton.click()
+    assert w.worker.trainer is trainer and trainer.epoch == 6
+    qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) == 6, timeout=5000)
+    x = w.lossPlot.getPlotItem().listDataItems()[0].xData
+    assert list(x) == [1, 2, 3, 4, 5, 6]
+    w.stopButton.click()
+    # the controls describe another network now: Step starts one, and says so
+    w.hiddenSpin.setValue(13)
+    with qtbot.waitSignal(w.workerPaused, check_params_cb=lambda r: r == "step", timeout=RUN_TIMEOUT_MS):
+        w.stepButton.click()
+    assert w.worker.trainer is not trainer and w.worker.trainer.epoch == 1
+    assert w.worker.trainer.cfg.model.hidden == 13
+    assert w.messageBar.kind == "info" and "Step started a new network" in w.message_text()
     qtbot.waitUntil(lambda: len(plotted(w.lossPlot)) == 1, timeout=5000)
+
+
+def test_changing_the_task_after_a_run_says_the_run_was_cleared(window, qtbot):
+    w = window
+    w.epochsSpin.setValue(3)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData("sine"))
+    assert w.run_state == "idle" and len(plotted(w.lossPlot)) == 0
+    assert w.messageBar.kind == "info"
+    assert "cleared" in w.message_text() and "text network" in w.message_text()
 
 
 def test_device_change_while_paused_waits_for_the_next_run(window, qtbot):
@@ -293,6 +410,92 @@ def test_many_train_stop_cycles_at_random_moments(window, qtbot):
     qtbot.waitUntil(lambda: steps_done(w) >= 2, timeout=RUN_TIMEOUT_MS)
     w.close()
     assert w.closed_cleanly and no_thread_running(w)
+
+
+def test_the_status_bar_counts_the_network_on_screen(window, qtbot):
+    w = window
+    w.epochsSpin.setValue(3)
+    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
+        w.trainButton.click()
+    assert w.parameterStatus.text() == "Parameters: 618"
+    w.archCombo.setCurrentIndex(w.archCombo.findData("lstm"))  # the next run's network
+    assert w.parameterStatus.text() == "Parameters: 618"  # the plots and prompts are still the RNN's
+    label = w.modelPanel.parameterCountLabel
+    assert label.text().endswith("(next run)") and label.text() != "618 (next run)"
+    assert "618" in label.toolTip()
+    w.archCombo.setCurrentIndex(w.archCombo.findData("rnn"))
+    assert label.text() == "618"
+    w.archCombo.setCurrentIndex(w.archCombo.findData("lstm"))
+    next_count = label.text().removesuffix(" (next run)")
+    w.resetButton.click()  # nothing on screen: both count the controls
+    assert label.text() == next_count and w.parameterStatus.text() == f"Parameters: {next_count}"
+
+
+def test_a_slowed_pace_measures_the_gradient_through_time_every_step(window, qtbot):
+    w = window
+    w.untilPausedCheck.setChecked(True)
+    w.paceSlider.setValue(PACES.index(100.0))
+    w.trainButton.click()
+    qtbot.waitUntil(lambda: steps_done(w) >= 1, timeout=RUN_TIMEOUT_MS)
+    trainer = w.worker.trainer
+    qtbot.waitUntil(lambda: trainer.cfg.train.time_grad_every == 1, timeout=5000)
+    seen = set()
+
+    def bars_keep_changing():
+        norms = w.last_metrics["time_grad_norms"] if w.last_metrics else None
+        if norms is not None:
+            seen.add(norms.tobytes())
+        return len(seen) >= 3
+
+    qtbot.waitUntil(bars_keep_changing, timeout=RUN_TIMEOUT_MS)
+    w.paceSlider.setValue(FLAT_OUT)
+    qtbot.waitUntil(lambda: trainer.cfg.train.time_grad_every == 10, timeout=5000)
+    w.paceSlider.setValue(PACES.index(100.0))
+    qtbot.waitUntil(lambda: trainer.cfg.train.time_grad_every == 1, timeout=5000)
+    w.stopButton.click()
+    assert trainer.cfg.train.time_grad_every == 10  # the network keeps its own setting (and a saved file too)
+
+
+def test_closing_never_waits_on_a_file_that_blocks(qtbot, monkeypatch, tmp_path):
+    """A read that never returns (a network drive, a pipe the core would miss)
+    must not keep the window from closing: the thread is left to end alone."""
+    release = threading.Event()
+    real_load = checkpoints.load_trainer
+    entered = threading.Event()
+
+    def blocking_load(path):
+        entered.set()
+        release.wait(30)  # before the fix, close waited out this whole time
+        return real_load(path)
+
+    monkeypatch.setattr(checkpoints, "load_trainer", blocking_load)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_model(str(tmp_path / "slow.pt"))
+    qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
+    loader = w.threads()[0]
+    w.close()
+    still_blocked = not release.is_set() and loader.isRunning()
+    release.set()
+    assert still_blocked  # close returned while the read still blocked
+    assert w.closed_cleanly is False and w.threads() == []
+    # it ends on its own, and is freed then
+    qtbot.waitUntil(lambda: not Shiboken.isValid(loader) or not loader.isRunning(), timeout=RUN_TIMEOUT_MS)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_opening_a_pipe_is_refused_without_a_thread(window, qtbot, tmp_path):
+    w = window
+    fifo = tmp_path / "model.pt"
+    os.mkfifo(fifo)
+    with qtbot.waitSignal(w.modelOpened, timeout=5000) as blocker:
+        w.open_model(str(fifo))
+    assert blocker.args[0] == str(fifo) and "not a regular file" in blocker.args[1]
+    assert w.threads() == [] and w.openModelAction.isEnabled()
+    assert w.messageBar.kind == "error" and "Nothing in the window was changed" in w.message_text()
+    w.close()
+    assert w.closed_cleanly
 
 
 def test_settings_locked_during_a_run_take_effect_on_the_next(window, qtbot):

@@ -4,7 +4,13 @@ Settings live in an INI file under RNN_STUDIO_SETTINGS_DIR (a fresh folder per
 test here), never in the user's real settings.
 """
 
+import glob
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QByteArray
@@ -136,3 +142,84 @@ def test_bytes_round_trip():
     store.write_bytes(settings, "blob", QByteArray(b"\x00\x01binary\xff"))
     assert bytes(store.read_bytes(settings, "blob")) == b"\x00\x01binary\xff"
     assert store.read_json(settings, "missing", "default") == "default"
+
+
+FIRST_FILE = """
+from rnn_studio.gui import MainWindow
+
+
+def test_a_check_that_switches_to_sine(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)  # and never closed: the session stays marked open
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData("sine"))
+    w.epochsSpin.setValue(5)
+    w.save_settings()
+
+
+def test_windows_within_one_test_share_their_settings(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.hiddenSpin.setValue(23)
+    w.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.hiddenSpin.value() == 23
+"""
+
+SECOND_FILE = """
+import tempfile
+
+from rnn_studio.gui import MainWindow
+from rnn_studio.gui import settings as store
+
+
+def test_a_later_check_opens_on_the_defaults(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.dataPanel.task == "text" and w.epochsSpin.value() == 100
+    assert "did not close normally" not in w.message_text()
+    assert store.open_settings().fileName().startswith(tempfile.gettempdir())
+"""
+
+
+def test_without_a_settings_folder_each_pytest_test_gets_its_own(tmp_path):
+    """Checks that build ``MainWindow()`` without this suite's conftest (no
+    RNN_STUDIO_SETTINGS_DIR) must not see what an earlier test chose."""
+    (tmp_path / "test_first.py").write_text(FIRST_FILE)
+    (tmp_path / "test_second.py").write_text(SECOND_FILE)
+    env = {k: v for k, v in os.environ.items() if k not in (store.SETTINGS_ENV, "PYTEST_CURRENT_TEST")}
+    root = str(Path(__file__).resolve().parents[2])
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        PYTEST_QT_API="pyside6",
+        PYTHONPATH=os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p),
+        HOME=str(tmp_path / "home"),  # the per-user location, were it used: never the real one
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    pattern = os.path.join(tempfile.gettempdir(), "rnn-studio-pytest-*")
+    before = set(glob.glob(pattern))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+             "test_first.py", "test_second.py"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )
+    finally:
+        for folder in set(glob.glob(pattern)) - before:
+            shutil.rmtree(folder, ignore_errors=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "3 passed" in result.stdout
+    assert not (tmp_path / "config").exists() and not (tmp_path / "home").exists()
+
+
+def test_the_pytest_folder_ignores_the_phase_of_the_test(monkeypatch):
+    monkeypatch.delenv(store.SETTINGS_ENV)
+    folders = set()
+    for phase in ("setup", "call", "teardown"):
+        monkeypatch.setenv("PYTEST_CURRENT_TEST", f"tests/x.py::test_a[1] ({phase})")
+        folders.add(store.settings_folder())
+    assert len(folders) == 1
+    folder = folders.pop()
+    assert folder.startswith(tempfile.gettempdir()) and str(os.getpid()) in folder
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/x.py::test_b (call)")
+    assert store.settings_folder() != folder

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy
 
@@ -107,11 +107,21 @@ class GrowingBuffer:
     def column(self, row: int) -> np.ndarray:
         return self._data[row, : self.size]
 
+    def extend_finite(self, steps: np.ndarray, values: np.ndarray) -> bool:
+        """Append the (step, value) pairs where both are finite (NaN or infinity
+        never reaches a plot); True when anything was added."""
+        keep = np.isfinite(values) & np.isfinite(steps)
+        if not np.all(keep):
+            steps, values = steps[keep], values[keep]
+        if not len(steps):
+            return False
+        self.extend(steps, values)
+        return True
+
 
 class MessageBar(QFrame):
     """A coloured strip above the plots: what happened, in plain words."""
 
-    closed = Signal()
     STYLES = {
         "info": ("#e8f1fb", "#1f5fbf"),
         "warning": ("#fff4e0", "#b35c00"),
@@ -159,4 +169,3 @@ class MessageBar(QFrame):
         self.kind = ""
         self.label.clear()
         self.hide()
-        self.closed.emit()

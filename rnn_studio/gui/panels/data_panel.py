@@ -4,12 +4,17 @@ Text: one sentence per line, as in seeds 000/001, with presets. Sine: seed
 002's random-phase windows (next value) or seed 003's single sequence.
 
 The sentence editor refuses to grow past ``MAX_SENTENCES_CHARS`` when text is
-pasted or set (it keeps what fits and says so), and everything derived from
-the text (line count, vocabulary size) is recomputed on a debounce timer, never
-per keystroke, so a 10 MB paste cannot freeze the window.
+pasted or set (it keeps what fits and says so), and cuts any line longer than
+``MAX_SENTENCE_CHARS`` (the longest sentence the core trains on): Qt lays out a
+paragraph as one piece, so a single 1 MB line stalled the window for most of a
+second on every paste and keystroke. Everything derived from the text (line
+count, vocabulary size) is recomputed on a debounce timer, never per
+keystroke, so a 10 MB paste cannot freeze the window.
 """
 
 from __future__ import annotations
+
+import re
 
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
@@ -29,6 +34,14 @@ from PySide6.QtWidgets import (
 from ...core.config import MAX_SENTENCES_CHARS, MAX_SINE_WINDOWS, MAX_WINDOW, SEED_SENTENCES
 from ...core.text import UNKNOWN
 from .common import tooltip
+
+try:  # the core refuses longer sentences with a DataError
+    from ...core.text import MAX_SENTENCE_CHARS
+except ImportError:  # a core from before that limit: the same number
+    MAX_SENTENCE_CHARS = 5_000
+
+# What Qt starts a new paragraph at (toPlainText gives each back as "\n").
+_LINE_BREAK = re.compile(r"(\r\n|[\r\n\u2029])")
 
 ANALYSE_DELAY_MS = 300
 
@@ -64,15 +77,46 @@ PRESETS: list[tuple[str, tuple[str, ...], str]] = [
 ]
 
 
+def _utf16_prefix(text: str, units: int) -> str:
+    """The start of ``text`` that spans ``units`` UTF-16 code units (Qt's positions)."""
+    return text.encode("utf-16-le")[: 2 * units].decode("utf-16-le", errors="ignore")
+
+
+def cut_long_lines(text: str, limit: int, before: int = 0, after: int = 0) -> tuple[str, int]:
+    """Cut every line of ``text`` to at most ``limit`` characters; ``before``
+    and ``after`` are the characters already on the line where the first and
+    the last line land. Returns (text, the longest line offered, or 0 when
+    nothing was cut)."""
+    if len(text) + before + after <= limit:
+        return text, 0
+    parts = _LINE_BREAK.split(text)  # lines at even indices, their breaks at odd ones
+    last = len(parts) - 1
+    longest = 0
+    for i in range(0, len(parts), 2):
+        line = parts[i]
+        extra = (before if i == 0 else 0) + (after if i == last else 0)
+        if len(line) + extra > limit:
+            longest = max(longest, len(line) + extra)
+            parts[i] = line[: max(0, limit - extra)]
+    return ("".join(parts), longest) if longest else (text, 0)
+
+
 class SentencesEdit(QPlainTextEdit):
-    """A plain-text editor that never holds more than ``max_chars`` characters
-    from a paste, a drop or a programmatic set."""
+    """A plain-text editor that never holds more than ``max_chars`` characters,
+    nor a line longer than ``max_line_chars``, from a paste, a drop or a
+    programmatic set. (Typing past the line limit is allowed: a keystroke at
+    a time costs nothing, and the panel and the core say what is wrong.)"""
 
-    limitExceeded = Signal(int)  # how many characters were offered
+    limitExceeded = Signal(int)  # the whole text was cut: how many characters were offered
+    # anything was cut: (characters offered when the whole text was cut, else 0;
+    # the longest line offered when a line was cut, else 0)
+    limitsExceeded = Signal(int, int)
 
-    def __init__(self, max_chars: int = MAX_SENTENCES_CHARS, parent=None):
+    def __init__(self, max_chars: int = MAX_SENTENCES_CHARS, parent=None, *,
+                 max_line_chars: int = MAX_SENTENCE_CHARS):
         super().__init__(parent)
         self.max_chars = max_chars
+        self.max_line_chars = max_line_chars
 
     def length(self) -> int:
         return max(0, self.document().characterCount() - 1)
@@ -81,16 +125,42 @@ class SentencesEdit(QPlainTextEdit):
         selected = len(self.textCursor().selectedText())
         return max(0, self.max_chars - (self.length() - selected))
 
-    def _fit(self, text: str, room: int) -> str:
-        if len(text) <= room:
-            return text
-        self.limitExceeded.emit(len(text))
-        return text[:room]
+    def _around_cursor(self) -> tuple[int, int]:
+        """Characters before the selection on its first line and after it on its last."""
+        cursor, doc = self.textCursor(), self.document()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        first, last = doc.findBlock(start), doc.findBlock(end)
+        before = len(_utf16_prefix(first.text(), start - first.position()))
+        last_text = last.text()
+        after = len(last_text) - len(_utf16_prefix(last_text, end - last.position()))
+        return before, after
+
+    def _fit(self, text: str, room: int, before: int = 0, after: int = 0) -> str:
+        """What of ``text`` fits in ``room`` characters with no line too long;
+        says what was cut with ``limitsExceeded`` (and ``limitExceeded``)."""
+        offered = len(text)
+        whole_cut = offered > room
+        longest = 0
+        if whole_cut:
+            # the line the cut runs through counts at the length it was offered
+            start = max(text.rfind("\n", 0, room), text.rfind("\r", 0, room), text.rfind("\u2029", 0, room)) + 1
+            found = _LINE_BREAK.search(text, room)
+            line = (found.start() if found else offered) - start + (before if start == 0 else 0)
+            if line > self.max_line_chars:
+                longest = line
+            text = text[:room]
+        text, longest_kept = cut_long_lines(text, self.max_line_chars, before, after)
+        longest = max(longest, longest_kept)
+        if whole_cut or longest:
+            self.limitsExceeded.emit(offered if whole_cut else 0, longest)
+            if whole_cut:
+                self.limitExceeded.emit(offered)
+        return text
 
     def insertFromMimeData(self, source: QMimeData) -> None:  # paste and drop
         if source is None or not source.hasText():
             return super().insertFromMimeData(source)
-        text = self._fit(source.text(), self._room())
+        text = self._fit(source.text(), self._room(), *self._around_cursor())
         if text:
             self.textCursor().insertText(text)
             self.ensureCursorVisible()
@@ -99,7 +169,7 @@ class SentencesEdit(QPlainTextEdit):
         super().setPlainText(self._fit(text or "", self.max_chars))
 
     def insertPlainText(self, text: str) -> None:
-        super().insertPlainText(self._fit(text or "", self._room()))
+        super().insertPlainText(self._fit(text or "", self._room(), *self._around_cursor()))
 
     def replace_all(self, text: str) -> None:
         """Replace the whole text as one undoable edit (presets use this)."""
@@ -124,8 +194,6 @@ class DataPanel(QGroupBox):
         super().__init__("Data", parent)
         self.setObjectName("dataPanel")
         self._vocab_size = 0
-        self._line_count = 0
-        self._char_count = 0
         self._dirty = True
         layout = QVBoxLayout(self)
 
@@ -169,7 +237,8 @@ class DataPanel(QGroupBox):
         tooltip(
             self.sentencesEdit,
             "The training text: one sentence per line. The network learns to "
-            f"guess each next letter. At most {MAX_SENTENCES_CHARS:,} characters.",
+            f"guess each next letter. At most {MAX_SENTENCES_CHARS:,} characters, "
+            f"and {MAX_SENTENCE_CHARS:,} on one line.",
         )
         text_layout.addWidget(self.sentencesEdit, 1)
         self.sentencesInfo = QLabel(text_page)
@@ -208,8 +277,9 @@ class DataPanel(QGroupBox):
         self.sineLengthSpin.setValue(20)
         tooltip(
             self.sineLengthSpin,
-            f"How many points of the wave the network sees at a time (2 to {MAX_WINDOW}); "
-            "one full period is always this many points.",
+            f"How many points of the wave the network sees at a time (2 to {MAX_WINDOW}). "
+            "Next value: each window spans one full period, so more points sample it more finely. "
+            "Sequence: the wave from x = 2 to x = 10 (about 1.3 periods) cut into this many steps.",
         )
         sine_form.addRow("Window length", self.sineLengthSpin)
         self.sineNoiseSpin = QDoubleSpinBox(sine_page)
@@ -239,7 +309,7 @@ class DataPanel(QGroupBox):
         self.taskCombo.currentIndexChanged.connect(self._task_index_changed)
         self.presetCombo.currentIndexChanged.connect(self._preset_activated)
         self.sentencesEdit.textChanged.connect(self._text_changed)
-        self.sentencesEdit.limitExceeded.connect(self._limit_exceeded)
+        self.sentencesEdit.limitsExceeded.connect(self._limit_exceeded)
         for spin in (self.sineWindowsSpin, self.sineLengthSpin):
             spin.valueChanged.connect(self.changed)
         self.sineNoiseSpin.valueChanged.connect(self.changed)
@@ -294,11 +364,25 @@ class DataPanel(QGroupBox):
         self._analyse_timer.start()
         self.changed.emit()
 
-    def _limit_exceeded(self, offered: int) -> None:
-        self.limitMessage.emit(
-            f"That text has {offered:,} characters; the sentence box holds at most {MAX_SENTENCES_CHARS:,}, "
-            "so only the first part was kept. To train on a whole book, use 'rnn-studio train --text-file'."
-        )
+    def _limit_exceeded(self, offered: int, longest_line: int) -> None:
+        book = "To train on a whole book, use 'rnn-studio train --text-file'."
+        if offered and longest_line:
+            text = (
+                f"That text has {offered:,} characters, with a line of {longest_line:,}; the sentence box holds "
+                f"at most {MAX_SENTENCES_CHARS:,} characters and {MAX_SENTENCE_CHARS:,} on one line, so only "
+                f"the first part was kept and longer lines were cut. {book}"
+            )
+        elif offered:
+            text = (
+                f"That text has {offered:,} characters; the sentence box holds at most {MAX_SENTENCES_CHARS:,}, "
+                f"so only the first part was kept. {book}"
+            )
+        else:
+            text = (
+                f"That text has a line of {longest_line:,} characters; a sentence holds at most "
+                f"{MAX_SENTENCE_CHARS:,}, so longer lines were cut to that length. {book}"
+            )
+        self.limitMessage.emit(text)
 
     def analyse(self) -> None:
         """Line count and vocabulary size (debounced: runs after typing pauses)."""
@@ -306,7 +390,6 @@ class DataPanel(QGroupBox):
         self._dirty = False
         length = self.sentencesEdit.length()
         if length > MAX_SENTENCES_CHARS:  # only reachable by typing past the limit
-            self._char_count = length
             self.sentencesInfo.setText(f"<b>{length:,} characters: the limit is {MAX_SENTENCES_CHARS:,}.</b>")
             self.analysed.emit()
             return
@@ -318,11 +401,15 @@ class DataPanel(QGroupBox):
         if lines and min(len(line) for line in lines) < max(len(line) for line in lines):
             chars.add(" ")  # shorter sentences are padded with spaces, and the padding is learned too
         chars.discard(UNKNOWN)
-        self._line_count = len(lines)
-        self._char_count = sum(len(line) for line in lines)
         self._vocab_size = len(chars) + 1
+        too_long = next((i for i, line in enumerate(lines) if len(line) > MAX_SENTENCE_CHARS), None)
         if not lines:
             self.sentencesInfo.setText("<b>No sentences yet: type at least one.</b>")
+        elif too_long is not None:  # typed past the line limit
+            self.sentencesInfo.setText(
+                f"<b>Sentence {too_long + 1:,} has {len(lines[too_long]):,} characters: "
+                f"the limit is {MAX_SENTENCE_CHARS:,}.</b>"
+            )
         else:
             word = "sentence" if len(lines) == 1 else "sentences"
             self.sentencesInfo.setText(f"{len(lines):,} {word} · {len(chars)} different characters")

@@ -5,8 +5,9 @@ how far back in time the gradient reaches.
 clipping); a dashed red line marks the clip threshold when clipping is on.
 ``paramNormPlot`` shows the latest norm of every parameter tensor as bars and
 ``timeGradPlot`` the latest ||dLoss/dh_t|| for each time step t (the trainer
-samples it every few steps): bars that shrink towards t = 0 are the vanishing
-gradient a plain RNN suffers from.
+measures it every ``time_grad_every`` steps at full speed, and every step when
+the pace control slows training): bars that shrink towards t = 0 are the
+vanishing gradient a plain RNN suffers from.
 """
 
 from __future__ import annotations
@@ -20,9 +21,21 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from ...core.config import TrainConfig
 from .common import BLUE, GREEN, ORANGE, RED, TICK_PT, GrowingBuffer, make_plot
 
 BARS_INTERVAL_S = 0.25  # the bar charts are read, not watched: four updates a second are plenty
+
+
+def time_plot_tip(task: str) -> str:
+    """The "Back through time" tooltip, in the words of the task on screen."""
+    early = "the early letters of a sentence" if task == "text" else "the early points of the wave"
+    return (
+        "How far back the gradient reaches: the size of ∂loss/∂hₜ for every time step t, "
+        f"measured every {TrainConfig().time_grad_every} steps at full speed and every step when the pace "
+        f"is slowed. Bars that fade towards t = 0 mean the network can hardly learn from {early}: "
+        "the vanishing gradient."
+    )
 
 
 def short_name(name: str) -> str:
@@ -67,11 +80,7 @@ class GradientView(QWidget):
         self.time_plot = make_plot(
             "timeGradPlot", "Back through time", "time step t", "‖∂loss/∂hₜ‖", parent=self, small=True
         )
-        self.time_plot.setToolTip(
-            "How far back the gradient reaches: the size of ∂loss/∂hₜ for every time step t "
-            "(sampled every few steps). Bars that fade towards t = 0 mean the network "
-            "can hardly learn from early letters: the vanishing gradient."
-        )
+        self.time_plot.setToolTip(time_plot_tip("text"))
         self.time_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=GREEN, pen=pg.mkPen(None))
         self.time_plot.getPlotItem().addItem(self.time_bars)
         row.addWidget(self.time_plot, 1)
@@ -100,12 +109,11 @@ class GradientView(QWidget):
         self._bars_drawn = 0.0
 
     def append(self, steps: np.ndarray, norms: np.ndarray) -> None:
-        keep = np.isfinite(norms) & np.isfinite(steps)
-        if not np.all(keep):
-            steps, norms = steps[keep], norms[keep]
-        if len(steps):
-            self.buffer.extend(steps, norms)
+        if self.buffer.extend_finite(steps, norms):
             self.dirty = True
+
+    def set_task(self, task: str) -> None:
+        self.time_plot.setToolTip(time_plot_tip(task))
 
     def set_param_norms(self, norms: dict) -> None:
         if not norms:

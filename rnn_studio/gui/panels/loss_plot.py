@@ -56,11 +56,7 @@ class LossView:
         self._place_reference()
 
     def append(self, steps: np.ndarray, losses: np.ndarray) -> None:
-        keep = np.isfinite(losses) & np.isfinite(steps)
-        if not np.all(keep):
-            steps, losses = steps[keep], losses[keep]
-        if len(steps):
-            self.buffer.extend(steps, losses)
+        if self.buffer.extend_finite(steps, losses):
             self.dirty = True
 
     def redraw(self) -> bool:

@@ -115,13 +115,22 @@ class ModelPanel(QGroupBox):
         if index >= 0:
             self.encodingCombo.setCurrentIndex(index)
 
-    def show_count(self, count: int | None, too_big: str | None = None) -> None:
+    def show_count(self, count: int | None, too_big: str | None = None, *, on_screen: int | None = None) -> None:
+        """The parameter count the controls describe. ``on_screen``: the count of
+        the network the window shows (a run that has ended); when the controls
+        describe another size, the label says it is the next run's."""
         text = "–" if count is None else f"{count:,}"
         if too_big:
             self.parameterCountLabel.setText(
                 f"<span style='color:#b71c1c'><b>{text}: too big for this machine</b></span>"
             )
             self.parameterCountLabel.setToolTip(too_big[0].upper() + too_big[1:] + ".")
+        elif count is not None and on_screen is not None and count != on_screen:
+            self.parameterCountLabel.setText(f"{text} (next run)")
+            self.parameterCountLabel.setToolTip(
+                f"The next run (Train) builds a network with {text} weights; "
+                f"the network on screen has {on_screen:,}."
+            )
         else:
             self.parameterCountLabel.setText(text)
             self.parameterCountLabel.setToolTip("How many numbers (weights) training adjusts.")

@@ -158,13 +158,24 @@ class PromptPanel(QGroupBox):
             return
         prompt, text = reply["prompt"], reply["text"]
         self.completionView.show_completion(prompt, text[len(prompt) :])
+        notes = []
+        length = reply.get("length")
+        if not isinstance(length, int):
+            length = self.lengthSpin.value()
+        if len(text) <= len(prompt) and len(prompt) >= length:
+            notes.append(
+                f"Length counts the prompt: raise it to get new characters (the prompt has "
+                f"{len(prompt):,} characters, Length is {length:,})."
+            )
         unknown = reply.get("unknown") or []
         if unknown:
             shown = ", ".join(repr(c) for c in unknown[:10]) + (" …" if len(unknown) > 10 else "")
-            self.show_warning(
+            notes.append(
                 f"The network never saw {shown} in training: it reads "
                 f"{'it' if len(unknown) == 1 else 'them'} as 'unknown', so this part is a guess."
             )
+        if notes:
+            self.show_warning(" ".join(notes))
         else:
             self.completionWarning.hide()
 

@@ -20,7 +20,7 @@ MAX_SENTENCES_SHOWN = 40
 MAX_CHARS_SHOWN = 160
 
 
-def reading_html(sentences: list[dict], epoch: int | None = None) -> tuple[str, int, int]:
+def reading_html(sentences: list[dict]) -> tuple[str, int, int]:
     """(html, characters right, characters guessed) for the view."""
     rows = []
     right = total = 0
@@ -90,7 +90,7 @@ class TextView(QTextEdit):
         data, self._pending = self._pending, None
         if data is None or data.get("kind") != "text":
             return False
-        body, right, total = reading_html(data["sentences"], data.get("epoch"))
+        body, right, total = reading_html(data["sentences"])
         self.accuracy = right / total if total else None
         header = ""
         if total:

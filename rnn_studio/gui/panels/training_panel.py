@@ -55,7 +55,6 @@ class TrainingPanel(QGroupBox):
     clipChanged = Signal(float)
     epochsChanged = Signal(int, bool)
     paceChanged = Signal(float)
-    devicesReady = Signal()
 
     def __init__(self, parent=None, *, defer_devices: bool = False):
         super().__init__("Training", parent)
@@ -218,7 +217,6 @@ class TrainingPanel(QGroupBox):
         tooltip(combo, DEVICE_TIP)
         if combo.currentData() != current:
             combo.currentIndexChanged.emit(combo.currentIndex())
-        self.devicesReady.emit()
 
     @property
     def device(self) -> str:
@@ -229,9 +227,6 @@ class TrainingPanel(QGroupBox):
         """The device to remember: the current one, or one asked for that the
         list does not show yet (restored settings while torch loads)."""
         return self._pending_device or self.device
-
-    def device_label(self) -> str:
-        return self.deviceCombo.currentText()
 
     def set_device(self, name: str) -> bool:
         index = self.deviceCombo.findData(name)
@@ -257,10 +252,6 @@ class TrainingPanel(QGroupBox):
     @property
     def pace(self) -> float:
         return PACES[self.paceSlider.value()]
-
-    def set_pace(self, pace: float) -> None:
-        best = min(range(len(PACES)), key=lambda i: abs(PACES[i] - pace) if pace > 0 else (0 if PACES[i] == 0 else 1))
-        self.paceSlider.setValue(best)
 
     def _lr_changed(self, value: float) -> None:
         self.lrChanged.emit(value)
