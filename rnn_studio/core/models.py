@@ -19,6 +19,10 @@ from torch import nn
 
 from .config import ModelConfig
 
+# forward_traced reports dLoss/dh_t for sequences up to this long (text-file
+# windows are at most config.MAX_WINDOW = 2048; typed sentences at most 5,000).
+MAX_TRACED_STEPS = 5_000
+
 
 class ElmanRNN(nn.Module):
     """A stack of Elman layers written out step by step (seed 003)."""
@@ -171,7 +175,10 @@ class RecurrentNet(nn.Module):
         is stepped through nn.GRU one time step at a time. Those cost a few
         times a plain step, which is why the trainer samples this."""
         enc = self.encode(x)
-        if self.directions != 1:
+        if self.directions != 1 or enc.shape[1] > MAX_TRACED_STEPS:
+            # bidirectional: no single h_t to speak of. Very long sequences:
+            # freeing a traced graph thousands of steps deep overflowed the C
+            # stack (SIGSEGV at ~25k steps); the figure is skipped instead.
             out, hidden = self.forward(x, hidden)
             return out, hidden, None
         if isinstance(self.rnn, ElmanRNN):

@@ -1613,17 +1613,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        """End any run within about a second, save, then close."""
+        """Save, disappear at once, then end any run (within about a second
+        unless one training step takes longer: the worker stops between steps)."""
         self._redraw_timer.stop()
-        self.closed_cleanly = self._stop_all()
-        if self.run_state in IN_PROGRESS:
-            self.run_state = "stopped"
         try:
             self.save_settings(geometry=True)
             self._settings.setValue("session/open", "0")
             self._settings.sync()
         except Exception:  # noqa: BLE001 - a settings problem must not keep the window open
             pass
+        self.hide()  # the user sees the window go now, even while a long step finishes
+        self.closed_cleanly = self._stop_all()
+        if self.run_state in IN_PROGRESS:
+            self.run_state = "stopped"
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ for tests and benchmarks

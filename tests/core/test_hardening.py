@@ -164,3 +164,27 @@ def test_text_flags_with_the_sine_task_are_refused_not_ignored(capsys, flag):
     code = main(["train", "--task", "sine", "--epochs", "1", *flag])
     err = capsys.readouterr().err
     assert code == 2 and flag[0] in err and "text task" in err
+
+
+def test_the_longest_sentence_allowed_is_traced_without_crashing_and_longer_is_skipped():
+    """Freeing a traced graph ~25k steps deep overflowed the C stack (SIGSEGV):
+    the trace stops at MAX_TRACED_STEPS. Run in a subprocess so a crash fails
+    this test instead of killing the suite."""
+    import subprocess
+    import sys
+
+    code = (
+        "import torch\n"
+        "from rnn_studio.core import RunConfig, Trainer\n"
+        "from rnn_studio.core.models import MAX_TRACED_STEPS\n"
+        "cfg = RunConfig(); cfg.task.sentences = ['ab' * 2500, 'hello']; cfg.train.time_grad_every = 1\n"
+        "cfg.train.device = 'cpu'\n"
+        "r = Trainer(cfg).step(); print(len(r.time_grad_norms))\n"
+        "t = Trainer(cfg)\n"
+        "x = torch.zeros(1, MAX_TRACED_STEPS + 1, dtype=torch.long)\n"
+        "out, hidden, fn = t.model.forward_traced(x)\n"
+        "print(fn is None)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-1000:]
+    assert proc.stdout.split() == ["4999", "True"]
