@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QThread
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QLineEdit
 from shiboken6 import Shiboken
 
 from rnn_studio.core import checkpoints, training
@@ -525,3 +526,16 @@ def test_the_window_closes_with_the_app_after_a_stop(qtbot):
     w.close()
     assert w.closed_cleanly and no_thread_running(w)
     assert not w.isVisible()
+
+
+def test_a_prompt_longer_than_its_limit_is_cut_with_a_visible_warning(window, qtbot):
+    from rnn_studio.gui.panels.prompt_panel import MAX_PROMPT_CHARS
+
+    prompt = window.findChild(QLineEdit, "promptEdit")
+    prompt.clear()
+    prompt.setFocus()
+    prompt.insert("a" * MAX_PROMPT_CHARS)
+    qtbot.keyClicks(prompt, "b")  # one past the limit: Qt drops it, the panel says so
+    assert len(prompt.text()) == MAX_PROMPT_CHARS
+    warning = window.promptPanel.completionWarning
+    assert warning.isVisibleTo(window) and f"{MAX_PROMPT_CHARS:,}" in warning.text()

@@ -28,6 +28,8 @@ from .common import BLUE, GREY, tooltip
 MAX_LENGTH = 2000
 MAX_TEMPERATURE_X100 = 200
 
+MAX_PROMPT_CHARS = 10_000  # core.generation.MAX_PROMPT_LENGTH
+
 
 class CompletionView(QPlainTextEdit):
     """Read-only text; ``text()`` gives the plain text like a QLabel would."""
@@ -61,11 +63,14 @@ class PromptPanel(QGroupBox):
         self.promptEdit.setObjectName("promptEdit")
         self.promptEdit.setPlaceholderText("Type the start, e.g. good")
         self.promptEdit.setText("good")
-        self.promptEdit.setMaxLength(10_000)
+        self.promptEdit.setMaxLength(MAX_PROMPT_CHARS)
+        # a paste or keystroke past the limit is dropped by Qt: say so
+        self.promptEdit.inputRejected.connect(self._prompt_rejected)
         big = self.promptEdit.font()
         big.setPointSize(big.pointSize() + 3)
         self.promptEdit.setFont(big)
-        tooltip(self.promptEdit, "The start of a sentence: the network adds one most likely letter at a time.")
+        tooltip(self.promptEdit, "The start of a sentence: the network adds one most likely letter at a time. "
+                f"At most {MAX_PROMPT_CHARS:,} characters.")
         row.addWidget(self.promptEdit, 1)
         self.completeButton = QPushButton("Complete", self)
         self.completeButton.setObjectName("completeButton")
@@ -178,6 +183,10 @@ class PromptPanel(QGroupBox):
             self.show_warning(" ".join(notes))
         else:
             self.completionWarning.hide()
+
+    def _prompt_rejected(self) -> None:
+        if len(self.promptEdit.text()) >= MAX_PROMPT_CHARS:
+            self.show_warning(f"The prompt holds at most {MAX_PROMPT_CHARS:,} characters; the rest was not added.")
 
     def show_warning(self, text: str) -> None:
         self.completionWarning.setText(text)
