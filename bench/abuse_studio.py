@@ -33,13 +33,14 @@ catches) record every Python exception, Python warning and Qt
 warning/critical of the session; they are all listed at the end.
 
 A Train press on a very long single line (over 10,000 characters) runs in a
-child process (``--child-train CASE``), because such a first step was seen to
-kill the whole process (SIGSEGV); the child's exit status is reported.
+child process (``--child-train CASE``): at commit 55cce98 the first step on a
+30,000-character sentence killed the whole process (SIGSEGV, a stack overflow
+freeing the traced autograd graph); the child's exit status is reported.
 ``--no-isolate`` presses it in this process instead (a crash then ends the
 session: that is the reproduction).
 
-    QT_QPA_PLATFORM=offscreen python bench/abuse_studio.py               # ~2-4 minutes
-    python bench/abuse_studio.py --quick                                  # clipboard pastes only, 50 cycles
+    QT_QPA_PLATFORM=offscreen python bench/abuse_studio.py               # ~2 minutes
+    python bench/abuse_studio.py --quick                                  # ~1 minute: clipboard pastes, 50 cycles
     python bench/abuse_studio.py --only paste,prompt --json /tmp/abuse.json
     Xvfb :99 & DISPLAY=:99 python bench/abuse_studio.py                   # a real X window
 """
@@ -76,7 +77,7 @@ faulthandler.enable()  # a crash in a thread says where
 
 import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QEventLoop, QThread, Qt, QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
+from PySide6.QtCore import QEventLoop, Qt, QThread, QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -110,8 +111,15 @@ class Recorder:
     def exception(self, where: str, exc_type, exc, tb) -> None:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         with self.lock:
-            self.exceptions.append({"phase": self.phase, "where": where, "type": getattr(exc_type, "__name__", str(exc_type)),
-                                    "message": str(exc), "traceback": text})
+            self.exceptions.append(
+                {
+                    "phase": self.phase,
+                    "where": where,
+                    "type": getattr(exc_type, "__name__", str(exc_type)),
+                    "message": str(exc),
+                    "traceback": text,
+                }
+            )
 
     def counts(self) -> tuple[int, int, int]:
         with self.lock:
@@ -124,7 +132,10 @@ class Recorder:
     def check(self, name: str, ok: bool, detail: str = "", repro: str = "") -> bool:
         self.invariants.append({"phase": self.phase, "name": name, "ok": bool(ok), "detail": detail, "repro": repro})
         if not ok:
-            print(f"    FAIL [{self.phase}] {name}: {detail}" + (f"\n         repro: {repro}" if repro else ""), flush=True)
+            print(
+                f"    FAIL [{self.phase}] {name}: {detail}" + (f"\n         repro: {repro}" if repro else ""),
+                flush=True,
+            )
         return bool(ok)
 
 
@@ -173,13 +184,20 @@ def install_hooks() -> StderrTee:
     threading.excepthook = lambda args: REC.exception(
         f"thread {getattr(args.thread, 'name', '?')}", args.exc_type, args.exc_value, args.exc_traceback
     )
-    sys.unraisablehook = lambda u: REC.exception(f"unraisable {u.object!r}"[:200], type(u.exc_value), u.exc_value,
-                                                  u.exc_traceback)
+    sys.unraisablehook = lambda u: REC.exception(
+        f"unraisable {u.object!r}"[:200], type(u.exc_value), u.exc_value, u.exc_traceback
+    )
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         with REC.lock:
-            REC.py_warnings.append({"phase": REC.phase, "category": category.__name__, "message": str(message),
-                                    "where": f"{filename}:{lineno}"})
+            REC.py_warnings.append(
+                {
+                    "phase": REC.phase,
+                    "category": category.__name__,
+                    "message": str(message),
+                    "where": f"{filename}:{lineno}",
+                }
+            )
         sys.__stderr__.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     warnings.showwarning = show_warning
@@ -187,8 +205,14 @@ def install_hooks() -> StderrTee:
     class Recording(logging.Handler):
         def emit(self, record):
             with REC.lock:
-                REC.log_records.append({"phase": REC.phase, "level": record.levelname, "logger": record.name,
-                                        "message": record.getMessage()})
+                REC.log_records.append(
+                    {
+                        "phase": REC.phase,
+                        "level": record.levelname,
+                        "logger": record.name,
+                        "message": record.getMessage(),
+                    }
+                )
 
     logging.getLogger().addHandler(Recording(level=logging.WARNING))
     levels = {
@@ -306,8 +330,12 @@ class Probe:
         starts = sel[:-1] if since is None else np.maximum(sel[:-1], since)
         late = np.maximum(0.0, (sel[1:] - starts) * 1000.0 - TICK_MS)
         worst = int(late.argmax())
-        return {"max_ms": float(late.max()), "p99_ms": float(np.percentile(late, 99)), "ticks": int(len(late)),
-                "at_ms": float((starts[worst] - t0) * 1000.0)}  # when the worst stall began, after t0
+        return {
+            "max_ms": float(late.max()),
+            "p99_ms": float(np.percentile(late, 99)),
+            "ticks": int(len(late)),
+            "at_ms": float((starts[worst] - t0) * 1000.0),
+        }  # when the worst stall began, after t0
 
     def messages_since(self, t0: float) -> list[str]:
         return [m for t, m in self.messages if t >= t0]
@@ -360,8 +388,22 @@ def set_task(w, task: str, sine_mode: str | None = None) -> None:
         set_combo(w.sineModeCombo, sine_mode)
 
 
-def fresh(w, *, task="text", sentences=SEED_TEXT, epochs=100, until_paused=False, lr=None, optimizer=None,
-          arch=None, hidden=None, layers=None, sine_mode=None, sine_windows=None, clip=None) -> None:
+def fresh(
+    w,
+    *,
+    task="text",
+    sentences=SEED_TEXT,
+    epochs=100,
+    until_paused=False,
+    lr=None,
+    optimizer=None,
+    arch=None,
+    hidden=None,
+    layers=None,
+    sine_mode=None,
+    sine_windows=None,
+    clip=None,
+) -> None:
     """Reset and set the controls the way a user would."""
     if w.run_state in IN_PROGRESS:
         w.stopButton.click()
@@ -437,7 +479,7 @@ def plot_audit(w) -> dict:
         points = bad = 0
         where = []
 
-        def count(label, values):
+        def count(label, values, where=where):
             nonlocal points, bad
             if values is None:
                 return
@@ -479,7 +521,10 @@ PASTE_CASES: list[tuple[str, str]] = [
     ("whitespace only", "   \n\t \n \u00a0\u3000 \n"),
     ("one char", "a"),
     ("emoji", "i love 🐍 and 🤖\nthe 🐈 sat on the 🧶 👨\u200d👩\u200d👧\u200d👦 🏳️\u200d🌈 👍🏽"),
-    ("combining marks", "cafe\u0301 e\u0301te\u0301\nZ\u0351\u0352\u0357\u0310a\u0300\u0301\u0302l\u0303g\u0304o\u0305!"),
+    (
+        "combining marks",
+        "cafe\u0301 e\u0301te\u0301\nZ\u0351\u0352\u0357\u0310a\u0300\u0301\u0302l\u0303g\u0304o\u0305!",
+    ),
     ("RTL", "שלום עולם\nمرحبا بالعالم\nmixed עברית and English \u202eevil\u202c"),
     ("zero-width", "a\u200bb\u200cc\u200dd\ufeffe\u2060f\n\u200b\u200b\u200b\n\u200e\u200f"),
     ("NUL", "hello\x00world\nab\x00\x00cd"),
@@ -510,6 +555,7 @@ def expected_kept(text: str) -> str:
 
 def wait_run_or_message(w, probe: Probe, t0: float, timeout_s: float) -> str:
     """After Train: until the run ends, a message shows, or timeout."""
+
     def done():
         if w.run_state not in IN_PROGRESS:
             return True
@@ -557,14 +603,18 @@ def run_child_train(case: str, timeout_s: float = 150) -> dict:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=str(ROOT))
     except subprocess.TimeoutExpired as exc:
-        return {"rc": "timeout", "wall_s": timeout_s, "stderr_tail": (exc.stderr or "")[-1500:] if isinstance(exc.stderr, str) else ""}
+        return {
+            "rc": "timeout",
+            "wall_s": timeout_s,
+            "stderr_tail": (exc.stderr or "")[-1500:] if isinstance(exc.stderr, str) else "",
+        }
     result = {"rc": proc.returncode, "wall_s": round(time.perf_counter() - t0, 2)}
     for line in proc.stdout.splitlines():
         if line.startswith("CHILD-RESULT "):
-            result.update(json.loads(line[len("CHILD-RESULT "):]))
+            result.update(json.loads(line[len("CHILD-RESULT ") :]))
     err = "\n".join(line for line in (proc.stderr or "").splitlines() if "propagateSizeHints" not in line)
     fatal = err.find("Fatal Python error")
-    result["stderr_tail"] = (err[fatal:fatal + 1500] if fatal >= 0 else err[-800:]) or "(nothing on stderr)"
+    result["stderr_tail"] = (err[fatal : fatal + 1500] if fatal >= 0 else err[-800:]) or "(nothing on stderr)"
     return result
 
 
@@ -573,8 +623,10 @@ def phase_paste(w, probe: Probe, methods, isolate: bool) -> list[dict]:
     print("\n== 1. pastes into sentencesEdit, then Train / Stop ==", flush=True)
     rows = []
     clipboard = QApplication.clipboard()
-    header = (f"  {'case':<16} {'method':<15} {'offered':>10} {'kept':>8} {'exact':>5} {'paste ms':>8} "
-              f"{'max ms':>7} {'p99 ms':>7} {'post ms':>7} | {'train ms':>8} {'max ms':>7} {'stop ms':>7} {'state':<9} message")
+    header = (
+        f"  {'case':<16} {'method':<15} {'offered':>10} {'kept':>8} {'exact':>5} {'paste ms':>8} "
+        f"{'max ms':>7} {'p99 ms':>7} {'post ms':>7} | {'train ms':>8} {'max ms':>7} {'stop ms':>7} {'state':<9} message"
+    )
     print(header, flush=True)
     for case, text in PASTE_CASES:
         long_line = max((len(line) for line in text.split("\n")), default=0) > ISOLATE_LINE_CHARS
@@ -588,7 +640,7 @@ def phase_paste(w, probe: Probe, methods, isolate: bool) -> list[dict]:
             run_loop(0.05)  # a fresh probe tick just before the paste
             before = REC.counts()
             t_paste = time.perf_counter()
-            paste_ms = timed(lambda: do_paste(w, method, text))
+            paste_ms = timed(lambda method=method, text=text: do_paste(w, method, text))
             run_loop(1.0)  # the debounced analysis (300 ms) and autosave (600 ms) come inside this second
             stall = probe.lateness(t_paste, time.perf_counter(), since=t_paste)
             t_call_end = t_paste + paste_ms / 1000.0
@@ -597,54 +649,87 @@ def phase_paste(w, probe: Probe, methods, isolate: bool) -> list[dict]:
             exact = kept == expected_kept(text)
             paste_msg = " | ".join(probe.messages_since(t_paste)) or w.message_text()
             row = {
-                "case": case, "method": method, "offered": len(text), "kept": len(kept), "exact": exact,
-                "paste_ms": paste_ms, "stall_max_ms": stall["max_ms"], "stall_p99_ms": stall["p99_ms"],
-                "stall_at_ms": stall["at_ms"], "after_call_max_ms": settle["max_ms"], "after_call_at_ms": settle["at_ms"],
+                "case": case,
+                "method": method,
+                "offered": len(text),
+                "kept": len(kept),
+                "exact": exact,
+                "paste_ms": paste_ms,
+                "stall_max_ms": stall["max_ms"],
+                "stall_p99_ms": stall["p99_ms"],
+                "stall_at_ms": stall["at_ms"],
+                "after_call_max_ms": settle["max_ms"],
+                "after_call_at_ms": settle["at_ms"],
                 "paste_message": paste_msg,
             }
-            repro = (f"window.sentencesEdit {method} of the '{case}' text ({len(text):,} chars), "
-                     f"timing the GUI thread with a 5 ms QTimer")
-            REC.check(f"paste '{case}' via {method}: GUI stall <= {STALL_LIMIT_MS:.0f} ms",
-                      stall["max_ms"] <= STALL_LIMIT_MS,
-                      f"max lateness {stall['max_ms']:.0f} ms at +{stall['at_ms']:.0f} ms (paste call {paste_ms:.0f} ms; "
-                      f"after the call: max {settle['max_ms']:.0f} ms at +{settle['at_ms']:.0f} ms; p99 {stall['p99_ms']:.0f} ms)",
-                      repro)
+            repro = (
+                f"window.sentencesEdit {method} of the '{case}' text ({len(text):,} chars), "
+                f"timing the GUI thread with a 5 ms QTimer"
+            )
+            REC.check(
+                f"paste '{case}' via {method}: GUI stall <= {STALL_LIMIT_MS:.0f} ms",
+                stall["max_ms"] <= STALL_LIMIT_MS,
+                f"max lateness {stall['max_ms']:.0f} ms at +{stall['at_ms']:.0f} ms (paste call {paste_ms:.0f} ms; "
+                f"after the call: max {settle['max_ms']:.0f} ms at +{settle['at_ms']:.0f} ms; p99 {stall['p99_ms']:.0f} ms)",
+                repro,
+            )
             # the box holds what was pasted, or a cut of it with a message that names the limit
             # ("limits with a message are fine; say what the limit is")
-            said_limit = bool(paste_msg) and any(c.isdigit() for c in paste_msg) and any(
-                w_ in paste_msg.lower() for w_ in ("limit", "at most", "maximum", "up to"))
+            said_limit = (
+                bool(paste_msg)
+                and any(c.isdigit() for c in paste_msg)
+                and any(w_ in paste_msg.lower() for w_ in ("limit", "at most", "maximum", "up to"))
+            )
             same = kept == expected_kept(text) or kept == expected_kept(text).replace("\u00a0", " ")
             row["cut_message"] = paste_msg if not same else ""
             if len(text) > MAX_SENTENCES_CHARS:
-                REC.check(f"paste '{case}' via {method}: cut to the limit with a message",
-                          len(kept) <= MAX_SENTENCES_CHARS and said_limit,
-                          f"kept {len(kept):,} chars; message: {short(paste_msg)!r}", repro)
+                REC.check(
+                    f"paste '{case}' via {method}: cut to the limit with a message",
+                    len(kept) <= MAX_SENTENCES_CHARS and said_limit,
+                    f"kept {len(kept):,} chars; message: {short(paste_msg)!r}",
+                    repro,
+                )
             else:
                 # Qt's toPlainText() gives U+00A0 (no-break space) back as a plain space: noted, not failed
-                REC.check(f"paste '{case}' via {method}: nothing typed is lost (or cut with a message)",
-                          same or said_limit, f"box holds {len(kept):,} chars {kept!r:.60}; message {short(paste_msg)!r}",
-                          repro)
+                REC.check(
+                    f"paste '{case}' via {method}: nothing typed is lost (or cut with a message)",
+                    same or said_limit,
+                    f"box holds {len(kept):,} chars {kept!r:.60}; message {short(paste_msg)!r}",
+                    repro,
+                )
                 if kept != expected_kept(text) and same and "nbsp" not in REC.figures:
                     REC.figures["nbsp"] = True
-                    REC.note("a no-break space (U+00A0) comes back as a plain space",
-                             "QPlainTextEdit.toPlainText() converts U+00A0 to U+0020, so the sentences trained on "
-                             "(and autosaved) differ from what was pasted", "paste 'a', U+00A0, 'b' into the sentence box")
+                    REC.note(
+                        "a no-break space (U+00A0) comes back as a plain space",
+                        "QPlainTextEdit.toPlainText() converts U+00A0 to U+0020, so the sentences trained on "
+                        "(and autosaved) differ from what was pasted",
+                        "paste 'a', U+00A0, 'b' into the sentence box",
+                    )
             # -- Train, wait for the end or a message, Stop
             if long_line and isolate:
                 if m_index == 0:
                     child = run_child_train(case)
                     row["child"] = child
                     rc = child.get("rc")
-                    REC.check(f"Train on '{case}' does not crash the studio", rc == 0,
-                              f"child exit status {rc} after {child.get('wall_s')} s; "
-                              f"{short(child.get('stderr_tail', ''), 300)!r}",
-                              f"python bench/abuse_studio.py --child-train '{case}' (or paste {len(text):,} chars "
-                              f"on one line into the sentence box, press Train)")
-                    row.update(train_ms=float("nan"), run_max_ms=float("nan"), stop_ms=child.get("stop_ms"),
-                               state=f"child rc={rc}", message=child.get("message", ""))
+                    REC.check(
+                        f"Train on '{case}' does not crash the studio",
+                        rc == 0,
+                        f"child exit status {rc} after {child.get('wall_s')} s; "
+                        f"{short(child.get('stderr_tail', ''), 300)!r}",
+                        f"python bench/abuse_studio.py --child-train '{case}' (or paste {len(text):,} chars "
+                        f"on one line into the sentence box, press Train)",
+                    )
+                    row.update(
+                        train_ms=float("nan"),
+                        run_max_ms=float("nan"),
+                        stop_ms=child.get("stop_ms"),
+                        state=f"child rc={rc}",
+                        message=child.get("message", ""),
+                    )
                 else:
-                    row.update(train_ms=float("nan"), run_max_ms=float("nan"), stop_ms=None,
-                               state="(in child)", message="")
+                    row.update(
+                        train_ms=float("nan"), run_max_ms=float("nan"), stop_ms=None, state="(in child)", message=""
+                    )
             else:
                 t_train = time.perf_counter()
                 train_ms = timed(w.trainButton.click)
@@ -656,37 +741,60 @@ def phase_paste(w, probe: Probe, methods, isolate: bool) -> list[dict]:
                 run_stall = probe.lateness(t_train, time.perf_counter())
                 wait_until(lambda: not running_threads(w), 5.0)
                 left = running_threads(w)
-                row.update(train_ms=train_ms, run_max_ms=run_stall["max_ms"], run_p99_ms=run_stall["p99_ms"],
-                           stop_ms=stop_ms, state=f"{started}->{end_state}", message=msg_train)
-                REC.check(f"Train after '{case}' via {method}: trains or explains",
-                          started != "idle" or (w.messageBar.kind == "error" and bool(msg_train)),
-                          f"state {started}->{end_state}, message {short(msg_train)!r}",
-                          f"paste the '{case}' text and press Train")
-                REC.check(f"Train after '{case}' via {method}: no thread left after Stop", not left,
-                          f"still running: {left}", f"paste '{case}', Train, Stop")
-                REC.check(f"Train after '{case}' via {method}: the text is still there",
-                          w.sentencesEdit.toPlainText() == kept, "the sentence box changed on Train")
+                row.update(
+                    train_ms=train_ms,
+                    run_max_ms=run_stall["max_ms"],
+                    run_p99_ms=run_stall["p99_ms"],
+                    stop_ms=stop_ms,
+                    state=f"{started}->{end_state}",
+                    message=msg_train,
+                )
+                REC.check(
+                    f"Train after '{case}' via {method}: trains or explains",
+                    started != "idle" or (w.messageBar.kind == "error" and bool(msg_train)),
+                    f"state {started}->{end_state}, message {short(msg_train)!r}",
+                    f"paste the '{case}' text and press Train",
+                )
+                REC.check(
+                    f"Train after '{case}' via {method}: no thread left after Stop",
+                    not left,
+                    f"still running: {left}",
+                    f"paste '{case}', Train, Stop",
+                )
+                REC.check(
+                    f"Train after '{case}' via {method}: the text is still there",
+                    w.sentencesEdit.toPlainText() == kept,
+                    "the sentence box changed on Train",
+                )
             after = REC.counts()
             row["new_exceptions"] = after[0] - before[0] + after[2] - before[2]
             row["new_qt_messages"] = after[1] - before[1]
             rows.append(row)
-            print(f"  {case:<16} {method:<15} {len(text):>10,} {len(kept):>8,} {('yes' if exact else 'NO'):>5} "
-                  f"{fmt(paste_ms):>8} {fmt(stall['max_ms']):>7} {fmt(stall['p99_ms']):>7} "
-                  f"{fmt(settle['max_ms']):>7} | "
-                  f"{fmt(row['train_ms']):>8} {fmt(row['run_max_ms']):>7} {fmt(row['stop_ms']):>7} "
-                  f"{row['state']:<9} {short(row['message'], 90)!r}", flush=True)
+            print(
+                f"  {case:<16} {method:<15} {len(text):>10,} {len(kept):>8,} {('yes' if exact else 'NO'):>5} "
+                f"{fmt(paste_ms):>8} {fmt(stall['max_ms']):>7} {fmt(stall['p99_ms']):>7} "
+                f"{fmt(settle['max_ms']):>7} | "
+                f"{fmt(row['train_ms']):>8} {fmt(row['run_max_ms']):>7} {fmt(row['stop_ms']):>7} "
+                f"{row['state']:<9} {short(row['message'], 90)!r}",
+                flush=True,
+            )
             if row.get("cut_message"):
                 print(f"  {'':<16} cut with: {short(row['cut_message'], 200)!r}", flush=True)
             if "child" in row:
                 c = row["child"]
-                print(f"  {'':<16} child: rc={c.get('rc')} wall {c.get('wall_s')} s, first step {c.get('first_step_s')} s, "
-                      f"stop {c.get('stop_ms')} ms, threads ended {c.get('threads_ended_s')} s; "
-                      f"{short(c.get('stderr_tail', ''), 200)!r}", flush=True)
+                print(
+                    f"  {'':<16} child: rc={c.get('rc')} wall {c.get('wall_s')} s, first step {c.get('first_step_s')} s, "
+                    f"stop {c.get('stop_ms')} ms, threads ended {c.get('threads_ended_s')} s; "
+                    f"{short(c.get('stderr_tail', ''), 200)!r}",
+                    flush=True,
+                )
     slow = [r for r in rows if (r.get("stop_ms") or 0) > STALL_LIMIT_MS or (r.get("run_max_ms") or 0) > STALL_LIMIT_MS]
     for r in slow:
-        REC.note(f"Train/Stop after '{r['case']}' via {r['method']} stalls the GUI thread",
-                 f"GUI lateness max {fmt(r.get('run_max_ms'), 0)} ms while it trained, Stop call {fmt(r.get('stop_ms'), 0)} ms",
-                 f"paste the '{r['case']}' text, Train, Stop after ~4 s")
+        REC.note(
+            f"Train/Stop after '{r['case']}' via {r['method']} stalls the GUI thread",
+            f"GUI lateness max {fmt(r.get('run_max_ms'), 0)} ms while it trained, Stop call {fmt(r.get('stop_ms'), 0)} ms",
+            f"paste the '{r['case']}' text, Train, Stop after ~4 s",
+        )
     fresh(w)
     return rows
 
@@ -709,8 +817,16 @@ def phase_diverge(w, probe: Probe) -> list[dict]:
     paused_reasons: list[str] = []
     w.workerPaused.connect(paused_reasons.append)
     for label, task, mode, opt, lr, epochs, must in DIVERGE_CASES:
-        fresh(w, task=task, sine_mode=mode, optimizer=opt, lr=lr, epochs=epochs, clip=0.0,
-              sine_windows=200 if task == "sine" else None)
+        fresh(
+            w,
+            task=task,
+            sine_mode=mode,
+            optimizer=opt,
+            lr=lr,
+            epochs=epochs,
+            clip=0.0,
+            sine_windows=200 if task == "sine" else None,
+        )
         lr_set = w.lrSpin.value()
         paused_reasons.clear()
         before = REC.counts()
@@ -737,25 +853,51 @@ def phase_diverge(w, probe: Probe) -> list[dict]:
 
             with torch.no_grad():  # the worker is paused: it does not touch the model now
                 weights_ok = all(bool(torch.isfinite(p).all()) for p in w.worker.trainer.model.parameters())
-        row = {"case": label, "lr": lr_set, "diverged": diverged, "after_s": t_div, "state": w.run_state,
-               "message": msg, "kind": kind, "messages_seen": seen, "points_linear": audit_total(linear),
-               "points_log": audit_total(log), "loss_points": int(len(loss)), "climbed_3x": bool(climbed),
-               "weights_finite": weights_ok}
-        repro = (f"task {task}{' ' + mode if mode else ''}, optimizer {opt}, lr {lr:g}, clip off, {epochs} epochs, Train")
+        row = {
+            "case": label,
+            "lr": lr_set,
+            "diverged": diverged,
+            "after_s": t_div,
+            "state": w.run_state,
+            "message": msg,
+            "kind": kind,
+            "messages_seen": seen,
+            "points_linear": audit_total(linear),
+            "points_log": audit_total(log),
+            "loss_points": int(len(loss)),
+            "climbed_3x": bool(climbed),
+            "weights_finite": weights_ok,
+        }
+        repro = f"task {task}{' ' + mode if mode else ''}, optimizer {opt}, lr {lr:g}, clip off, {epochs} epochs, Train"
         if must or diverged:
-            REC.check(f"{label}: pauses with a plain message", diverged and w.run_state == "paused" and kind == "error"
-                      and "learning rate" in msg, f"diverged={diverged}, state={w.run_state}, {kind}: {short(msg)!r}", repro)
+            REC.check(
+                f"{label}: pauses with a plain message",
+                diverged and w.run_state == "paused" and kind == "error" and "learning rate" in msg,
+                f"diverged={diverged}, state={w.run_state}, {kind}: {short(msg)!r}",
+                repro,
+            )
         if diverged:
-            REC.check(f"{label}: weights stay finite (last good state)", weights_ok is True, f"weights finite: {weights_ok}",
-                      repro)
+            REC.check(
+                f"{label}: weights stay finite (last good state)",
+                weights_ok is True,
+                f"weights finite: {weights_ok}",
+                repro,
+            )
         if climbed and not diverged:
-            REC.check(f"{label}: loss past 3x its start is warned about",
-                      any("3x" in m or "climbed" in m for m in seen), f"messages seen: {[short(m, 80) for m in seen]}",
-                      repro)
+            REC.check(
+                f"{label}: loss past 3x its start is warned about",
+                any("3x" in m or "climbed" in m for m in seen),
+                f"messages seen: {[short(m, 80) for m in seen]}",
+                repro,
+            )
         for scale, audit in (("linear", linear), ("log", log)):
             bad = {k: v["where"] for k, v in audit.items() if v["nonfinite"]}
-            REC.check(f"{label}: no non-finite point on any plot ({scale})", not bad, f"non-finite: {bad}",
-                      repro + (", Log scale on" if scale == "log" else ""))
+            REC.check(
+                f"{label}: no non-finite point on any plot ({scale})",
+                not bad,
+                f"non-finite: {bad}",
+                repro + (", Log scale on" if scale == "log" else ""),
+            )
         # a way to continue after a change: lower the rate, clip, Resume
         if diverged:
             steps0 = steps_done(w)
@@ -763,12 +905,22 @@ def phase_diverge(w, probe: Probe) -> list[dict]:
             w.lrSpin.setValue(0.001)
             w.clipSpin.setValue(1.0)
             w.pauseButton.click()  # Resume
-            wait_until(lambda: paused_reasons or w.run_state not in IN_PROGRESS or steps_done(w) > steps0 + 20, 5.0)
-            row["resume"] = {"state": w.run_state, "steps_after": steps_done(w) - steps0,
-                             "paused_again": list(paused_reasons), "message": w.message_text()}
-            REC.check(f"{label}: Resume after lowering the rate goes on or explains",
-                      steps_done(w) > steps0 or (w.run_state == "paused" and bool(w.message_text())),
-                      f"{row['resume']}", repro + ", then lr 0.001, clip 1, Resume")
+            wait_until(
+                lambda steps0=steps0: paused_reasons or w.run_state not in IN_PROGRESS or steps_done(w) > steps0 + 20,
+                5.0,
+            )
+            row["resume"] = {
+                "state": w.run_state,
+                "steps_after": steps_done(w) - steps0,
+                "paused_again": list(paused_reasons),
+                "message": w.message_text(),
+            }
+            REC.check(
+                f"{label}: Resume after lowering the rate goes on or explains",
+                steps_done(w) > steps0 or (w.run_state == "paused" and bool(w.message_text())),
+                f"{row['resume']}",
+                repro + ", then lr 0.001, clip 1, Resume",
+            )
             after_audit = plot_audit(w)
             bad = {k: v["where"] for k, v in after_audit.items() if v["nonfinite"]}
             REC.check(f"{label}: no non-finite point after Resume", not bad, f"non-finite: {bad}", repro)
@@ -779,11 +931,15 @@ def phase_diverge(w, probe: Probe) -> list[dict]:
         row["new_exceptions"] = after[0] - before[0] + after[2] - before[2]
         rows.append(row)
         res = row.get("resume", {})
-        print(f"  {label:<38} lr={lr_set:g} diverged={diverged} after {t_div:.2f}s, {row['loss_points']} loss pts, "
-              f"points lin {row['points_linear'][0]:,} (non-finite {row['points_linear'][1]}), "
-              f"log {row['points_log'][0]:,} (non-finite {row['points_log'][1]}), weights finite={weights_ok}"
-              + (f"; resume: {res.get('state')} +{res.get('steps_after')} steps {res.get('paused_again')}" if res else ""),
-              flush=True)
+        print(
+            f"  {label:<38} lr={lr_set:g} diverged={diverged} after {t_div:.2f}s, {row['loss_points']} loss pts, "
+            f"points lin {row['points_linear'][0]:,} (non-finite {row['points_linear'][1]}), "
+            f"log {row['points_log'][0]:,} (non-finite {row['points_log'][1]}), weights finite={weights_ok}"
+            + (
+                f"; resume: {res.get('state')} +{res.get('steps_after')} steps {res.get('paused_again')}" if res else ""
+            ),
+            flush=True,
+        )
         print(f"  {'':<38} message: {short(msg, 220)!r}", flush=True)
         for m in seen:
             if m != msg:
@@ -827,9 +983,19 @@ def ask(w, probe: Probe, label: str, prompt: str, where: str) -> dict:
     if not w.completeButton.isEnabled():  # the sine task: the prompt box is greyed out
         w.promptEdit.setText(prompt)
         w.completeButton.click()
-        return {"state": where, "prompt": label, "typed_len": len(w.promptEdit.text()), "answered": None,
-                "answer_ms": 0.0, "click_ms": 0.0, "stall_max_ms": 0.0, "view": "", "warning": "(controls disabled)",
-                "unseen": None, "new_exceptions": 0}
+        return {
+            "state": where,
+            "prompt": label,
+            "typed_len": len(w.promptEdit.text()),
+            "answered": None,
+            "answer_ms": 0.0,
+            "click_ms": 0.0,
+            "stall_max_ms": 0.0,
+            "view": "",
+            "warning": "(controls disabled)",
+            "unseen": None,
+            "new_exceptions": 0,
+        }
     w.promptEdit.setText(prompt)
     typed = w.promptEdit.text()
     w.completionView.clear()
@@ -844,23 +1010,44 @@ def ask(w, probe: Probe, label: str, prompt: str, where: str) -> dict:
     warn_visible = w.completionWarning.isVisible() and bool(w.completionWarning.text())
     unseen = expected_unseen(w, typed) if w.completionView.text() else None
     after = REC.counts()
-    row = {"state": where, "prompt": label, "typed_len": len(typed), "answered": got, "answer_ms": answer_ms,
-           "click_ms": click_ms, "stall_max_ms": stall["max_ms"], "view": w.completionView.text(),
-           "warning": w.completionWarning.text() if warn_visible else "", "unseen": unseen,
-           "new_exceptions": after[0] - before[0] + after[2] - before[2]}
+    row = {
+        "state": where,
+        "prompt": label,
+        "typed_len": len(typed),
+        "answered": got,
+        "answer_ms": answer_ms,
+        "click_ms": click_ms,
+        "stall_max_ms": stall["max_ms"],
+        "view": w.completionView.text(),
+        "warning": w.completionWarning.text() if warn_visible else "",
+        "unseen": unseen,
+        "new_exceptions": after[0] - before[0] + after[2] - before[2],
+    }
     repro = f"{where}: prompt {label} ({prompt[:20]!r}{'…' if len(prompt) > 20 else ''}) + Complete"
-    REC.check(f"prompt {label} when {where}: answered or explained", got,
-              "no completion and no warning within 10 s", repro)
-    REC.check(f"prompt {label} when {where}: no exception", row["new_exceptions"] == 0,
-              f"{row['new_exceptions']} new exception(s)", repro)
+    REC.check(
+        f"prompt {label} when {where}: answered or explained", got, "no completion and no warning within 10 s", repro
+    )
+    REC.check(
+        f"prompt {label} when {where}: no exception",
+        row["new_exceptions"] == 0,
+        f"{row['new_exceptions']} new exception(s)",
+        repro,
+    )
     if unseen:
-        REC.check(f"prompt {label} when {where}: visible warning for unseen characters",
-                  warn_visible and "never saw" in w.completionWarning.text(),
-                  f"unseen {unseen!r:.60}, warning visible={warn_visible}: {short(w.completionWarning.text())!r}", repro)
+        REC.check(
+            f"prompt {label} when {where}: visible warning for unseen characters",
+            warn_visible and "never saw" in w.completionWarning.text(),
+            f"unseen {unseen!r:.60}, warning visible={warn_visible}: {short(w.completionWarning.text())!r}",
+            repro,
+        )
     if typed.strip("\x00") == "" and w.completionView.text() == "" and got:
         REC.check(f"prompt {label} when {where}: explained", warn_visible, "no visible warning", repro)
-    REC.check(f"prompt {label} when {where}: GUI stall <= {STALL_LIMIT_MS:.0f} ms", stall["max_ms"] <= STALL_LIMIT_MS,
-              f"max lateness {stall['max_ms']:.0f} ms", repro)
+    REC.check(
+        f"prompt {label} when {where}: GUI stall <= {STALL_LIMIT_MS:.0f} ms",
+        stall["max_ms"] <= STALL_LIMIT_MS,
+        f"max lateness {stall['max_ms']:.0f} ms",
+        repro,
+    )
     return row
 
 
@@ -896,27 +1083,36 @@ def phase_prompt(w, probe: Probe) -> list[dict]:
     wait_until(lambda: w.run_state not in IN_PROGRESS, 20.0)
     for label, prompt in PROMPTS[:6]:
         rows.append(ask(w, probe, label, prompt, "sine " + w.run_state))
-    REC.check("sine task: the prompt box is greyed out or explains", all(
-        r["answered"] is None or r["warning"] for r in rows if r["state"].startswith("sine")),
-        f"{[(r['prompt'], r['warning']) for r in rows if r['state'].startswith('sine')]}")
+    REC.check(
+        "sine task: the prompt box is greyed out or explains",
+        all(r["answered"] is None or r["warning"] for r in rows if r["state"].startswith("sine")),
+        f"{[(r['prompt'], r['warning']) for r in rows if r['state'].startswith('sine')]}",
+    )
     long_rows = [r for r in rows if r["prompt"] == "100k chars" and r["typed_len"] < 100_000]
     if long_rows:
-        REC.note("a 100,000-character prompt is cut to the prompt box's limit without a word",
-                 f"promptEdit holds {long_rows[0]['typed_len']:,} characters (QLineEdit.setMaxLength); the box's tooltip "
-                 "does not say so and no message appears",
-                 "paste 100,000 characters into the prompt box")
+        REC.note(
+            "a 100,000-character prompt is cut to the prompt box's limit without a word",
+            f"promptEdit holds {long_rows[0]['typed_len']:,} characters (QLineEdit.setMaxLength); the box's tooltip "
+            "does not say so and no message appears",
+            "paste 100,000 characters into the prompt box",
+        )
     w.workerPaused.disconnect(paused.append)
     fresh(w)
     for where in dict.fromkeys(r["state"] for r in rows):
         sub = [r for r in rows if r["state"] == where]
-        print(f"  {where:<14} {len(sub)} prompts, answered {sum(bool(r['answered']) for r in sub)}, "
-              f"answer max {max(r['answer_ms'] for r in sub):.0f} ms, stall max {max(r['stall_max_ms'] for r in sub):.0f} ms, "
-              f"warnings {sum(1 for r in sub if r['warning'])}, exceptions {sum(r['new_exceptions'] for r in sub)}",
-              flush=True)
+        print(
+            f"  {where:<14} {len(sub)} prompts, answered {sum(bool(r['answered']) for r in sub)}, "
+            f"answer max {max(r['answer_ms'] for r in sub):.0f} ms, stall max {max(r['stall_max_ms'] for r in sub):.0f} ms, "
+            f"warnings {sum(1 for r in sub if r['warning'])}, exceptions {sum(r['new_exceptions'] for r in sub)}",
+            flush=True,
+        )
     for r in rows:
         if r["state"] in ("finished", "idle", "sine finished"):
-            print(f"    {r['state']:<13} {r['prompt']:<14} len {r['typed_len']:>6} -> "
-                  f"{short(r['view'], 40)!r} warn: {short(r['warning'], 110)!r}", flush=True)
+            print(
+                f"    {r['state']:<13} {r['prompt']:<14} len {r['typed_len']:>6} -> "
+                f"{short(r['view'], 40)!r} warn: {short(r['warning'], 110)!r}",
+                flush=True,
+            )
     return rows
 
 
@@ -928,8 +1124,8 @@ def proc_thread_cpu() -> dict:
         try:
             with open(f"/proc/self/task/{tid}/stat") as fh:
                 stat = fh.read()
-            name = stat[stat.index("(") + 1: stat.rindex(")")]
-            fields = stat[stat.rindex(")") + 2:].split()
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
             out[tid] = (name, int(fields[11]) + int(fields[12]))
         except (OSError, ValueError, IndexError):
             pass
@@ -1006,20 +1202,36 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
     qthreads_left = len(w.findChildren(QThread))
     rss1 = rss_mb()
     stop = np.asarray(stop_ms)
-    out["cycles"] = {"n": cycles, "wall_s": wall, "stop_ms_median": float(np.median(stop)),
-                     "stop_ms_p99": float(np.percentile(stop, 99)), "stop_ms_max": float(stop.max()),
-                     "finished_before_stop": finished_first, "esc_did_not_stop": esc_failed,
-                     "not_started": not_started, "threads_running_right_after_stop": lingering,
-                     "stall": probe.lateness(t_start, time.perf_counter()), "qthread_objects_after": qthreads_left,
-                     "rss_mb_before": rss0, "rss_mb_after": rss1}
+    out["cycles"] = {
+        "n": cycles,
+        "wall_s": wall,
+        "stop_ms_median": float(np.median(stop)),
+        "stop_ms_p99": float(np.percentile(stop, 99)),
+        "stop_ms_max": float(stop.max()),
+        "finished_before_stop": finished_first,
+        "esc_did_not_stop": esc_failed,
+        "not_started": not_started,
+        "threads_running_right_after_stop": lingering,
+        "stall": probe.lateness(t_start, time.perf_counter()),
+        "qthread_objects_after": qthreads_left,
+        "rss_mb_before": rss0,
+        "rss_mb_after": rss1,
+    }
     c = out["cycles"]
-    print(f"  a) {cycles} Train/Stop cycles (seed {seed}) in {wall:.1f} s: Stop call median {c['stop_ms_median']:.1f} ms, "
-          f"p99 {c['stop_ms_p99']:.1f}, max {c['stop_ms_max']:.1f}; finished before Stop {finished_first}; "
-          f"Esc did not stop {esc_failed}; Train did not start {len(not_started)}; thread still running right after "
-          f"Stop {len(lingering)}; GUI lateness max {c['stall']['max_ms']:.0f} ms; QThread objects left {qthreads_left}; "
-          f"RSS {rss0:.0f} -> {rss1:.0f} MB", flush=True)
-    REC.check("Train/Stop cycles: no thread running after Stop", not lingering, f"{lingering[:5]}",
-              f"--only lifecycle --seed {seed}")
+    print(
+        f"  a) {cycles} Train/Stop cycles (seed {seed}) in {wall:.1f} s: Stop call median {c['stop_ms_median']:.1f} ms, "
+        f"p99 {c['stop_ms_p99']:.1f}, max {c['stop_ms_max']:.1f}; finished before Stop {finished_first}; "
+        f"Esc did not stop {esc_failed}; Train did not start {len(not_started)}; thread still running right after "
+        f"Stop {len(lingering)}; GUI lateness max {c['stall']['max_ms']:.0f} ms; QThread objects left {qthreads_left}; "
+        f"RSS {rss0:.0f} -> {rss1:.0f} MB",
+        flush=True,
+    )
+    REC.check(
+        "Train/Stop cycles: no thread running after Stop",
+        not lingering,
+        f"{lingering[:5]}",
+        f"--only lifecycle --seed {seed}",
+    )
     REC.check("Train/Stop cycles: every Train started a run", not not_started, f"{not_started[:5]}")
     REC.check("Train/Stop cycles: Esc stops the run", esc_failed == 0, f"{esc_failed} Esc presses did not stop")
 
@@ -1035,17 +1247,28 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
     ok = wait_until(lambda: not running_threads(w), 60.0)
     ended = time.perf_counter() - t1
     stall = probe.lateness(t1, time.perf_counter())
-    out["stop_first_step"] = {"in_first_step": in_first, "stop_call_ms": stop_call, "state": state_after,
-                              "threads_ended_s": ended if ok else None, "steps": steps_done(w),
-                              "gui_max_ms": stall["max_ms"], "message": w.message_text()}
-    print(f"  b) Stop during the first step (LSTM 256x2, 2000 sine windows; in first step: {in_first}): Stop call "
-          f"{stop_call:.0f} ms (GUI blocked), state {state_after}, thread ended after {ended:.2f} s, "
-          f"steps done {steps_done(w)}, GUI lateness max {stall['max_ms']:.0f} ms", flush=True)
+    out["stop_first_step"] = {
+        "in_first_step": in_first,
+        "stop_call_ms": stop_call,
+        "state": state_after,
+        "threads_ended_s": ended if ok else None,
+        "steps": steps_done(w),
+        "gui_max_ms": stall["max_ms"],
+        "message": w.message_text(),
+    }
+    print(
+        f"  b) Stop during the first step (LSTM 256x2, 2000 sine windows; in first step: {in_first}): Stop call "
+        f"{stop_call:.0f} ms (GUI blocked), state {state_after}, thread ended after {ended:.2f} s, "
+        f"steps done {steps_done(w)}, GUI lateness max {stall['max_ms']:.0f} ms",
+        flush=True,
+    )
     REC.check("Stop during the first step: the thread ends", ok, f"after {ended:.1f} s")
     if stop_call > STALL_LIMIT_MS:
-        REC.note("Stop during a long step freezes the window", f"Stop blocked the GUI thread {stop_call:.0f} ms "
-                 f"(the thread itself ended {ended:.1f} s after Stop)", "sine, LSTM hidden 256, 2 layers, 2000 windows: "
-                 "Train, Stop while the first step runs")
+        REC.note(
+            "Stop during a long step freezes the window",
+            f"Stop blocked the GUI thread {stop_call:.0f} ms (the thread itself ended {ended:.1f} s after Stop)",
+            "sine, LSTM hidden 256, 2 layers, 2000 windows: Train, Stop while the first step runs",
+        )
 
     # -- c) Reset during a run
     fresh(w, until_paused=True)
@@ -1055,10 +1278,15 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
     ok = wait_until(lambda: not running_threads(w), 2.0)
     pts = len(w.lossView.curve.yData) if w.lossView.curve.yData is not None else 0
     out["reset_during_run"] = {"reset_ms": reset_ms, "state": w.run_state, "threads_ended": ok, "loss_points": pts}
-    print(f"  c) Reset during a run: {reset_ms:.0f} ms, state {w.run_state}, threads ended {ok}, loss points left {pts}",
-          flush=True)
-    REC.check("Reset during a run: idle, cleared, no thread", w.run_state == "idle" and ok and pts == 0,
-              f"{out['reset_during_run']}")
+    print(
+        f"  c) Reset during a run: {reset_ms:.0f} ms, state {w.run_state}, threads ended {ok}, loss points left {pts}",
+        flush=True,
+    )
+    REC.check(
+        "Reset during a run: idle, cleared, no thread",
+        w.run_state == "idle" and ok and pts == 0,
+        f"{out['reset_during_run']}",
+    )
 
     # -- d) Step while stopped (and while idle)
     fresh(w, epochs=100)
@@ -1080,14 +1308,20 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
     idle_state = w.run_state
     w.stopButton.click()
     out["step_while_stopped"] = {"steps": steps_seen, "from_idle": (idle_step, idle_state)}
-    print(f"  d) Step while stopped (at epoch {e0}) x3: {steps_seen}; Step while idle: paused after one epoch={idle_step} ({idle_state})",
-          flush=True)
+    print(
+        f"  d) Step while stopped (at epoch {e0}) x3: {steps_seen}; Step while idle: paused after one epoch={idle_step} ({idle_state})",
+        flush=True,
+    )
     epochs_seen = [e for _, _, e in steps_seen]
     # a Step after Stop may start a new network (epoch 1) or go on with the stopped one (its epoch + 1)
-    REC.check("Step while stopped: one epoch per Step, then paused",
-              all(g and s == "paused" for g, s, _ in steps_seen) and epochs_seen[0] in (1, e0 + 1)
-              and epochs_seen == list(range(epochs_seen[0], epochs_seen[0] + 3)),
-              f"stopped at epoch {e0}; after each Step: {steps_seen}", "Train, Stop, Step, Step, Step")
+    REC.check(
+        "Step while stopped: one epoch per Step, then paused",
+        all(g and s == "paused" for g, s, _ in steps_seen)
+        and epochs_seen[0] in (1, e0 + 1)
+        and epochs_seen == list(range(epochs_seen[0], epochs_seen[0] + 3)),
+        f"stopped at epoch {e0}; after each Step: {steps_seen}",
+        "Train, Stop, Step, Step, Step",
+    )
 
     # -- e) device change while paused
     fresh(w, until_paused=True)
@@ -1121,13 +1355,23 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
                 w.stopButton.click()
             break
     combo.setCurrentIndex(max(0, combo.findData("cpu")))
-    out["device_while_paused"] = {"items": items, "combo_enabled_while_paused": enabled_while_paused,
-                                  "changed": changed, "resumed": resumed, "unavailable_train": msg_unavailable}
-    print(f"  e) device change while paused: devices {items}; combo enabled while paused {enabled_while_paused}; "
-          f"changes {changed}; resumed after {resumed}; Train on an unavailable device: {msg_unavailable or '-'}",
-          flush=True)
-    REC.check("device change while paused: locked, run goes on", not enabled_while_paused and resumed,
-              f"{out['device_while_paused']}")
+    out["device_while_paused"] = {
+        "items": items,
+        "combo_enabled_while_paused": enabled_while_paused,
+        "changed": changed,
+        "resumed": resumed,
+        "unavailable_train": msg_unavailable,
+    }
+    print(
+        f"  e) device change while paused: devices {items}; combo enabled while paused {enabled_while_paused}; "
+        f"changes {changed}; resumed after {resumed}; Train on an unavailable device: {msg_unavailable or '-'}",
+        flush=True,
+    )
+    REC.check(
+        "device change while paused: locked, run goes on",
+        not enabled_while_paused and resumed,
+        f"{out['device_while_paused']}",
+    )
 
     # -- f) Pause / Space toggling
     fresh(w, until_paused=True)
@@ -1159,12 +1403,24 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
     paused_cpu, paused_busy = cpu_over(0.5)
     probe.start()
     s1 = steps_done(w)
-    out["pause_space"] = {"toggles": toggles, "wrong": wrong, "paused_cpu_s_per_0.5s": paused_cpu,
-                          "steps_while_paused": s1 - s0, "busy_threads": paused_busy[:4]}
-    print(f"  f) Pause/Space x{toggles}: unexpected states {len(wrong)} {wrong[:4]}; paused run: {paused_cpu:.3f} s CPU "
-          f"over 0.5 s, steps while paused {s1 - s0}; busiest threads {paused_busy[:3]}", flush=True)
-    REC.check("Pause/Space toggling: each press toggles", not wrong, f"{wrong[:6]}",
-              "Train (until paused), focus Pause, alternate click and Space")
+    out["pause_space"] = {
+        "toggles": toggles,
+        "wrong": wrong,
+        "paused_cpu_s_per_0.5s": paused_cpu,
+        "steps_while_paused": s1 - s0,
+        "busy_threads": paused_busy[:4],
+    }
+    print(
+        f"  f) Pause/Space x{toggles}: unexpected states {len(wrong)} {wrong[:4]}; paused run: {paused_cpu:.3f} s CPU "
+        f"over 0.5 s, steps while paused {s1 - s0}; busiest threads {paused_busy[:3]}",
+        flush=True,
+    )
+    REC.check(
+        "Pause/Space toggling: each press toggles",
+        not wrong,
+        f"{wrong[:6]}",
+        "Train (until paused), focus Pause, alternate click and Space",
+    )
     REC.check("a paused run takes no steps", s1 == s0, f"{s1 - s0} steps while paused")
 
     # -- g) final Stop: CPU over 1 s, no thread left
@@ -1176,14 +1432,24 @@ def phase_lifecycle(w, probe: Probe, cycles: int, seed: int) -> dict:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     probe.start()
     py_threads = [t.name for t in threading.enumerate() if t.is_alive() and t is not threading.main_thread()]
-    out["after_final_stop"] = {"threads_ended": ok, "cpu_s_over_1s": used, "busy_threads": busy[:5],
-                               "python_threads_alive": py_threads, "maxrss_mb": ru.ru_maxrss / 1024}
-    print(f"  g) after the final Stop: threads left {running_threads(w)}, CPU {used:.3f} s over 1 s (probe off); "
-          f"busiest threads {busy[:4]}; Python threads alive {py_threads}; max RSS {ru.ru_maxrss / 1024:.0f} MB",
-          flush=True)
+    out["after_final_stop"] = {
+        "threads_ended": ok,
+        "cpu_s_over_1s": used,
+        "busy_threads": busy[:5],
+        "python_threads_alive": py_threads,
+        "maxrss_mb": ru.ru_maxrss / 1024,
+    }
+    print(
+        f"  g) after the final Stop: threads left {running_threads(w)}, CPU {used:.3f} s over 1 s (probe off); "
+        f"busiest threads {busy[:4]}; Python threads alive {py_threads}; max RSS {ru.ru_maxrss / 1024:.0f} MB",
+        flush=True,
+    )
     REC.check("after the final Stop: no thread running", ok and not running_threads(w), f"{running_threads(w)}")
-    REC.check(f"after the final Stop: CPU over 1 s <= {IDLE_CPU_LIMIT_S} s", used <= IDLE_CPU_LIMIT_S,
-              f"{used:.3f} s; busiest threads {busy[:4]}")
+    REC.check(
+        f"after the final Stop: CPU over 1 s <= {IDLE_CPU_LIMIT_S} s",
+        used <= IDLE_CPU_LIMIT_S,
+        f"{used:.3f} s; busiest threads {busy[:4]}",
+    )
     w.workerPaused.disconnect(paused.append)
     return out
 
@@ -1208,14 +1474,29 @@ def close_during_run(w, probe: Probe, label: str, heavy: bool) -> dict:
     ok = wait_until(lambda: not any(thread_running(t) for t in threads), 60.0)
     all_s = time.perf_counter() - t0
     stall = probe.lateness(t0, time.perf_counter())
-    res = {"state_before": was, "close_ms": close_ms, "all_threads_ended_s": all_s if ok else None,
-           "closed_cleanly": w.closed_cleanly, "threads": len(threads), "gui_max_ms": stall["max_ms"]}
-    print(f"  h) close during a run ({label}): close() {close_ms:.0f} ms, every QThread ended after {all_s:.2f} s, "
-          f"closed_cleanly={w.closed_cleanly}, {len(threads)} QThread(s)", flush=True)
-    REC.check(f"close during a run ({label}): every thread ended within {CLOSE_LIMIT_S:.0f} s",
-              ok and all_s <= CLOSE_LIMIT_S, f"{all_s:.2f} s, closed_cleanly={w.closed_cleanly}",
-              ("sine, LSTM hidden 256, 2 layers, 2000 windows: Train, close the window during the first step"
-               if heavy else "Train (until paused), close the window"))
+    res = {
+        "state_before": was,
+        "close_ms": close_ms,
+        "all_threads_ended_s": all_s if ok else None,
+        "closed_cleanly": w.closed_cleanly,
+        "threads": len(threads),
+        "gui_max_ms": stall["max_ms"],
+    }
+    print(
+        f"  h) close during a run ({label}): close() {close_ms:.0f} ms, every QThread ended after {all_s:.2f} s, "
+        f"closed_cleanly={w.closed_cleanly}, {len(threads)} QThread(s)",
+        flush=True,
+    )
+    REC.check(
+        f"close during a run ({label}): every thread ended within {CLOSE_LIMIT_S:.0f} s",
+        ok and all_s <= CLOSE_LIMIT_S,
+        f"{all_s:.2f} s, closed_cleanly={w.closed_cleanly}",
+        (
+            "sine, LSTM hidden 256, 2 layers, 2000 windows: Train, close the window during the first step"
+            if heavy
+            else "Train (until paused), close the window"
+        ),
+    )
     return res
 
 
@@ -1224,21 +1505,33 @@ def summary(tee: StderrTee, started: float) -> int:
     tee.flush_pending()
     failed = [i for i in REC.invariants if not i["ok"]]
     print("\n== summary ==", flush=True)
-    print(f"  {len(REC.invariants)} invariants checked, {len(failed)} failed; session {time.perf_counter() - started:.0f} s",
-          flush=True)
+    print(
+        f"  {len(REC.invariants)} invariants checked, {len(failed)} failed; session {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     for f in failed:
-        print(f"  FAIL [{f['phase']}] {f['name']}: {short(f['detail'], 300)}" + (f"\n       repro: {f['repro']}" if f["repro"] else ""))
+        print(
+            f"  FAIL [{f['phase']}] {f['name']}: {short(f['detail'], 300)}"
+            + (f"\n       repro: {f['repro']}" if f["repro"] else "")
+        )
     print(f"  notes (not invariants of the issue, worth fixing): {len(REC.notes)}")
     for n in REC.notes:
-        print(f"  NOTE [{n['phase']}] {n['name']}: {short(n['detail'], 300)}" + (f"\n       repro: {n['repro']}" if n["repro"] else ""))
+        print(
+            f"  NOTE [{n['phase']}] {n['name']}: {short(n['detail'], 300)}"
+            + (f"\n       repro: {n['repro']}" if n["repro"] else "")
+        )
     print(f"  Python exceptions (excepthook/thread/unraisable): {len(REC.exceptions)}")
     for e in REC.exceptions[:20]:
         last = [line for line in e["traceback"].strip().splitlines() if line.strip()][-3:]
-        print(f"    [{e['phase']}] {e['where']}: {e['type']}: {short(e['message'], 200)}  <- {' / '.join(x.strip() for x in last[:-1])}")
+        print(
+            f"    [{e['phase']}] {e['where']}: {e['type']}: {short(e['message'], 200)}  <- {' / '.join(x.strip() for x in last[:-1])}"
+        )
     print(f"  tracebacks printed to stderr (caught by the worker): {len(REC.stderr_tracebacks)}")
     for t in REC.stderr_tracebacks[:20]:
         lines = [line for line in t["text"].splitlines() if line.strip()]
-        print(f"    [{t['phase']}] {short(lines[-1] if lines else '', 200)}  ({short(' / '.join(x.strip() for x in lines[-3:-1]), 200)})")
+        print(
+            f"    [{t['phase']}] {short(lines[-1] if lines else '', 200)}  ({short(' / '.join(x.strip() for x in lines[-3:-1]), 200)})"
+        )
     print(f"  Qt warnings/criticals: {len(REC.qt_messages)}")
     grouped: dict = {}
     for q in REC.qt_messages:
@@ -1255,8 +1548,12 @@ def summary(tee: StderrTee, started: float) -> int:
         pgrouped.setdefault((p["category"], p["message"][:160], p["where"]), []).append(p["phase"])
     for (cat, message, where), phases in pgrouped.items():
         print(f"    {cat} x{len(phases)} ({', '.join(sorted(set(phases)))}) at {where}: {message}")
-    problems = failed or REC.exceptions or REC.stderr_tracebacks or [
-        q for q in REC.qt_messages if q["level"] in ("critical", "fatal")]
+    problems = (
+        failed
+        or REC.exceptions
+        or REC.stderr_tracebacks
+        or [q for q in REC.qt_messages if q["level"] in ("critical", "fatal")]
+    )
     return 1 if problems else 0
 
 
@@ -1266,8 +1563,11 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="paste,diverge,prompt,lifecycle,close")
     parser.add_argument("--cycles", type=int, default=None, help="Train/Stop cycles (default 200, --quick 50)")
     parser.add_argument("--seed", type=int, default=4, help="seed of the random delays")
-    parser.add_argument("--no-isolate", action="store_true",
-                        help="press Train on the very long lines in this process (a crash ends the session)")
+    parser.add_argument(
+        "--no-isolate",
+        action="store_true",
+        help="press Train on the very long lines in this process (a crash ends the session)",
+    )
     parser.add_argument("--json", default=None, help="also write every figure to this JSON file")
     parser.add_argument("--child-train", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1285,21 +1585,30 @@ def main(argv=None) -> int:
     cycles = args.cycles if args.cycles is not None else (50 if args.quick else 200)
     methods = ("clipboard",) if args.quick else METHODS
     qapp = app()
-    from rnn_studio.gui import MainWindow
     import torch
 
+    from rnn_studio.gui import MainWindow
+
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--short", "rnn_studio"], cwd=ROOT, capture_output=True,
-                               text=True).stdout.split("\n")
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--short", "rnn_studio"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.split("\n")
         dirty = [line.split()[-1] for line in dirty if line.strip()]
     except OSError:
         head, dirty = "?", []
     results_git = {"head": head, "rnn_studio_changed": dirty}
-    print(f"code: git {head}" + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else " (rnn_studio clean)"),
-          flush=True)
-    print(f"RNN Studio abuse session: platform {qapp.platformName()}, Python {sys.version.split()[0]}, "
-          f"torch {torch.__version__}, {os.cpu_count()} CPUs, settings in {SETTINGS_DIR}", flush=True)
+    print(
+        f"code: git {head}" + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else " (rnn_studio clean)"),
+        flush=True,
+    )
+    print(
+        f"RNN Studio abuse session: platform {qapp.platformName()}, Python {sys.version.split()[0]}, "
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, settings in {SETTINGS_DIR}",
+        flush=True,
+    )
     w = MainWindow()
     w.show()
     probe = Probe(w)
@@ -1315,12 +1624,18 @@ def main(argv=None) -> int:
     idle = probe.lateness(t0, time.perf_counter())
     REC.figures["startup_lateness"] = startup
     REC.figures["idle_lateness"] = idle
-    print(f"  after show(), while torch warms up ({(t0 - t_show):.1f} s): GUI lateness max {fmt(startup['max_ms'])} ms "
-          f"at +{fmt(startup['at_ms'], 0)} ms, p99 {fmt(startup['p99_ms'])} ms", flush=True)
+    print(
+        f"  after show(), while torch warms up ({(t0 - t_show):.1f} s): GUI lateness max {fmt(startup['max_ms'])} ms "
+        f"at +{fmt(startup['at_ms'], 0)} ms, p99 {fmt(startup['p99_ms'])} ms",
+        flush=True,
+    )
     if startup["max_ms"] > STALL_LIMIT_MS:
-        REC.note("the window stalls while torch warms up behind it",
-                 f"GUI lateness max {startup['max_ms']:.0f} ms at +{startup['at_ms']:.0f} ms after show() "
-                 "(the warm-up thread imports torch._dynamo holding the GIL)", "MainWindow(); show(); time a 5 ms QTimer")
+        REC.note(
+            "the window stalls in its first seconds",
+            f"GUI lateness max {startup['max_ms']:.0f} ms at +{startup['at_ms']:.0f} ms after show() (the first paint, "
+            "and the warm-up thread that imports torch._dynamo holding the GIL for long stretches)",
+            "MainWindow(); show(); time a 5 ms QTimer",
+        )
     print(f"  idle window, 1 s: lateness max {fmt(idle['max_ms'])} ms, p99 {fmt(idle['p99_ms'])} ms", flush=True)
     states: list[str] = []
     w.runStateChanged.connect(states.append)
@@ -1339,8 +1654,9 @@ def main(argv=None) -> int:
             second = MainWindow()
             second.show()
             run_loop(0.3)
-            results["close_long_step"] = close_during_run(second, probe, "second window, LSTM 256x2 first step (~2.5 s)",
-                                                          heavy=True)
+            results["close_long_step"] = close_during_run(
+                second, probe, "second window, LSTM 256x2 first step (~2.5 s)", heavy=True
+            )
             results["close_run"] = close_during_run(w, probe, "main window, seed text until paused", heavy=False)
     except Exception:  # noqa: BLE001 - a harness failure is reported like any other
         REC.exception("abuse script", *sys.exc_info())
@@ -1350,10 +1666,16 @@ def main(argv=None) -> int:
     results["figures"] = REC.figures
     rc = summary(tee, started)
     if args.json:
-        payload = {"results": results, "invariants": REC.invariants, "notes": REC.notes, "exceptions": REC.exceptions,
-                   "stderr_tracebacks": REC.stderr_tracebacks, "qt_messages": REC.qt_messages,
-                   "log_records": REC.log_records,
-                   "py_warnings": REC.py_warnings}
+        payload = {
+            "results": results,
+            "invariants": REC.invariants,
+            "notes": REC.notes,
+            "exceptions": REC.exceptions,
+            "stderr_tracebacks": REC.stderr_tracebacks,
+            "qt_messages": REC.qt_messages,
+            "log_records": REC.log_records,
+            "py_warnings": REC.py_warnings,
+        }
         Path(args.json).write_text(json.dumps(payload, indent=1, default=str, ensure_ascii=True))
         print(f"  figures written to {args.json}")
     print(f"exit {rc}", flush=True)
