@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QThread
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
 from shiboken6 import Shiboken
 
 from rnn_studio.core import checkpoints, training
@@ -539,3 +539,10 @@ def test_a_prompt_longer_than_its_limit_is_cut_with_a_visible_warning(window, qt
     assert len(prompt.text()) == MAX_PROMPT_CHARS
     warning = window.promptPanel.completionWarning
     assert warning.isVisibleTo(window) and f"{MAX_PROMPT_CHARS:,}" in warning.text()
+
+
+def test_a_no_break_space_is_trained_and_kept_as_typed(window):
+    edit = window.findChild(QPlainTextEdit, "sentencesEdit")
+    edit.setPlainText("caf\u00e9\u00a0au lait\nsecond line")
+    assert window.dataPanel.sentences_text() == "caf\u00e9\u00a0au lait\nsecond line"
+    assert window.build_config().task.sentences == ["caf\u00e9\u00a0au lait", "second line"]

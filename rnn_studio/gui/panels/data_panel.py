@@ -327,7 +327,10 @@ class DataPanel(QGroupBox):
         return self.sineModeCombo.currentData() or "next-value"
 
     def sentences_text(self) -> str:
-        return self.sentencesEdit.toPlainText()
+        """What the user typed, exactly: toPlainText() turns a no-break space
+        into a plain one; the raw text keeps it and marks line breaks U+2029."""
+        raw = self.sentencesEdit.document().toRawText()
+        return raw.replace("\u2029", "\n").replace("\u2028", "\n")
 
     def set_task(self, task: str) -> None:
         index = self.taskCombo.findData(task)
