@@ -30,8 +30,8 @@ window in section 5 (removed after), and in section 4's child process a
 in nested ``QEventLoop``s; nothing calls ``processEvents()`` in a loop.
 Nothing here asserts a time.
 
-    python bench/bench_studio.py            # about 5 minutes on 2 CPU cores
-    python bench/bench_studio.py --quick    # about 2 minutes, noisier
+    python bench/bench_studio.py            # about 4 minutes on 2 CPU cores
+    python bench/bench_studio.py --quick    # about 1.5 minutes, noisier
     python bench/bench_studio.py --only lateness,redraw --threads 1
 
 QT_QPA_PLATFORM defaults to offscreen here (set it to xcb to watch).
@@ -196,12 +196,57 @@ class LatenessProbe(QObject):
         self.timer.stop()
 
 
+class PlotPaintTimer:
+    """Wall and GUI-thread CPU time of every pyqtgraph view's paintEvent (all
+    the plots) while recording. CPU time is the window's own work; wall time
+    minus it is waiting (for a core on a busy machine, or for the GIL).
+
+    The hook wraps pyqtgraph's GraphicsView.paintEvent once, before the first
+    window is built (Shiboken looks a Python override up once per object)."""
+
+    recording: PlotPaintTimer | None = None
+
+    def __init__(self):
+        self.wall_ms: list[float] = []
+        self.cpu_ms: list[float] = []
+
+    @classmethod
+    def install(cls) -> None:
+        from pyqtgraph.widgets.GraphicsView import GraphicsView
+
+        if getattr(GraphicsView.paintEvent, "bench_hook", False):
+            return
+        original = GraphicsView.paintEvent
+
+        def paintEvent(view, event):  # noqa: N802 (Qt's name)
+            timer = cls.recording
+            if timer is None:
+                return original(view, event)
+            cpu, wall = time.thread_time(), time.perf_counter()
+            try:
+                return original(view, event)
+            finally:
+                timer.wall_ms.append((time.perf_counter() - wall) * 1000)
+                timer.cpu_ms.append((time.thread_time() - cpu) * 1000)
+
+        paintEvent.bench_hook = True
+        GraphicsView.paintEvent = paintEvent
+
+    def __enter__(self):
+        PlotPaintTimer.recording = self
+        return self
+
+    def __exit__(self, *exc):
+        PlotPaintTimer.recording = None
+
+
 # -- the window ---------------------------------------------------------------------------
 def new_window():
     from rnn_studio.gui import MainWindow
     from rnn_studio.gui.panels.training_panel import FLAT_OUT
 
     app()
+    PlotPaintTimer.install()
     w = MainWindow()
     w.show()
     w.paceSlider.setValue(FLAT_OUT)
@@ -294,9 +339,9 @@ def bench_lateness(w, seconds: float, forced_threads: int = 0) -> list[dict]:
     print(f"\n### 1. GUI-thread lateness of a {TICK_MS} ms timer, {seconds:g} s per case\n")
     print(
         "| case | ticks | p50 ms | p99 ms | max ms | ticks > 16 ms late | training steps/s "
-        "| lossPlot paints/s | GUI thread CPU busy |"
+        "| lossPlot paints/s | GUI thread CPU busy | longest plot paint ms, wall / CPU |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = []
     probe = LatenessProbe()
     for label, task, arch, hidden, pace, preload, threads in LATENESS_CASES:
@@ -306,7 +351,7 @@ def bench_lateness(w, seconds: float, forced_threads: int = 0) -> list[dict]:
             # the history goes in before the run's first batch, so x stays sorted
             # (clipToView and peak downsampling assume sorted x)
             if not start_run(w, then=(lambda n=preload: preload_history(w, n)) if preload else None):
-                print(f"| {label} | the run did not start | | | | | | | |")
+                print(f"| {label} | the run did not start | | | | | | | | |")
                 stop_run(w)
                 continue
             run_loop(0.5)  # past the first step's costs and the first frames
@@ -315,9 +360,10 @@ def bench_lateness(w, seconds: float, forced_threads: int = 0) -> list[dict]:
         paints = PaintCounter(w.lossPlot.viewport())
         steps0 = steps_now(w)
         cpu0, wall0 = time.thread_time(), time.perf_counter()
-        probe.start()
-        run_loop(seconds)
-        probe.stop()
+        with PlotPaintTimer() as plot_paints:
+            probe.start()
+            run_loop(seconds)
+            probe.stop()
         wall = time.perf_counter() - wall0
         busy = (time.thread_time() - cpu0) / wall
         steps = steps_now(w) - steps0
@@ -334,11 +380,14 @@ def bench_lateness(w, seconds: float, forced_threads: int = 0) -> list[dict]:
             "steps_per_s": steps / wall,
             "paints_per_s": paints.count / wall,
             "busy": busy,
+            "paint_wall_max": max(plot_paints.wall_ms, default=0.0),
+            "paint_cpu_max": max(plot_paints.cpu_ms, default=0.0),
         }
         rows.append(row)
         print(
             f"| {label} | {row['ticks']} | {row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.1f} | {row['over16']} "
-            f"| {row['steps_per_s']:,.0f} | {row['paints_per_s']:.1f} | {100 * busy:.0f}% |"
+            f"| {row['steps_per_s']:,.0f} | {row['paints_per_s']:.1f} | {100 * busy:.0f}% "
+            f"| {row['paint_wall_max']:.1f} / {row['paint_cpu_max']:.1f} |"
         )
         if task is not None:
             w.resetButton.click()
