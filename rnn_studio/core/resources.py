@@ -73,9 +73,19 @@ def threads_for(parameter_count: int, device_type: str = "cpu") -> int | None:
     return None
 
 
+_default_threads: int | None = None
+
+
 def apply_thread_policy(parameter_count: int, device_type: str = "cpu") -> None:
+    """Set torch's (process-wide) thread count for this run, down for a small
+    model and back to torch's own default for a larger one: a window that
+    first trains the seed model and then an LSTM of 67k parameters must not
+    keep the LSTM on one thread (9.5 vs 6.1 steps/s, bench/README.md)."""
     import torch
 
-    threads = threads_for(parameter_count, device_type)
-    if threads is not None and torch.get_num_threads() != threads:
+    global _default_threads
+    if _default_threads is None:
+        _default_threads = torch.get_num_threads()
+    threads = threads_for(parameter_count, device_type) or _default_threads
+    if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)

@@ -188,3 +188,19 @@ def test_the_longest_sentence_allowed_is_traced_without_crashing_and_longer_is_s
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-1000:]
     assert proc.stdout.split() == ["4999", "True"]
+
+
+def test_the_thread_policy_goes_back_up_for_a_larger_model():
+    from rnn_studio.core import resources
+
+    before, remembered = torch.get_num_threads(), resources._default_threads
+    try:
+        torch.set_num_threads(2)  # torch's default on a 2-core machine
+        resources._default_threads = None
+        resources.apply_thread_policy(600)
+        assert torch.get_num_threads() == 1
+        resources.apply_thread_policy(resources.SMALL_MODEL_PARAMETERS * 10)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+        resources._default_threads = remembered

@@ -171,6 +171,9 @@ class GradientView(QWidget):
         if self.dirty:
             self.dirty = False
             self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+            # settle the auto range now, not inside paintEvent: a range that changes
+            # during the paint makes Qt paint the whole plot twice (bench/README.md)
+            self.plot.scene().prepareForPaint()
             drew = True
         now = time.perf_counter()
         if self._bars_dirty and (force or now - self._bars_drawn >= BARS_INTERVAL_S):

@@ -65,6 +65,9 @@ class LossView:
             return False
         self.dirty = False
         self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+        # settle the auto range now, not inside paintEvent: a range that changes
+        # during the paint makes Qt paint the whole plot twice (bench/README.md)
+        self.plot.scene().prepareForPaint()
         return True
 
     def set_log(self, on: bool) -> None:
