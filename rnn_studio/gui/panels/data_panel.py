@@ -396,7 +396,7 @@ class DataPanel(QGroupBox):
             self.sentencesInfo.setText(f"<b>{length:,} characters: the limit is {MAX_SENTENCES_CHARS:,}.</b>")
             self.analysed.emit()
             return
-        text = self.sentencesEdit.toPlainText().replace("\r", "")
+        text = self.sentences_text().replace("\r", "")
         lines = [line for line in text.split("\n") if line.strip()]
         chars = set()
         for line in lines:
