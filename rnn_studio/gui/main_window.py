@@ -868,16 +868,13 @@ class MainWindow(QMainWindow):
     def _apply_opened_config(self, cfg: RunConfig, device: str) -> bool:
         """Set the controls from an opened network's settings; True when the
         sentences were kept (a network trained on a text file)."""
-        d, m, t = self.dataPanel, self.modelPanel, self.trainingPanel
+        d, t = self.dataPanel, self.trainingPanel
         kept_sentences = False
         self._restoring = True  # no task defaults, no autosave, no "takes effect" note
         try:
             d.set_task(cfg.task.kind)
             if cfg.task.kind == "sine":
                 d.set_sine_mode(cfg.task.sine_mode)
-                d.sineWindowsSpin.setValue(cfg.task.sine_windows)
-                d.sineLengthSpin.setValue(cfg.task.sine_window_len)
-                d.sineNoiseSpin.setValue(cfg.task.sine_noise)
             elif cfg.task.text_file or not cfg.task.sentences:
                 kept_sentences = True
             else:
@@ -889,16 +886,7 @@ class MainWindow(QMainWindow):
                 if not same:
                     d.sentencesEdit.replace_all(text)  # one undoable edit: Ctrl+Z brings the user's back
                 d.analyse()
-            m.set_arch(cfg.model.arch)
-            m.layersSpin.setValue(cfg.model.layers)
-            m.hiddenSpin.setValue(cfg.model.hidden)
-            m.set_encoding(cfg.model.encoding)
-            m.dropoutSpin.setValue(cfg.model.dropout)
-            t.set_optimizer(cfg.train.optimizer)
-            t.lrSpin.setValue(cfg.train.lr)
-            t.epochsSpin.setValue(cfg.train.epochs)
-            t.clipSpin.setValue(cfg.train.clip)
-            t.seedSpin.setValue(cfg.train.seed)
+            self._show_settings(cfg)
             t.set_device(_device_name(device))
         finally:
             self._restoring = False
@@ -1195,6 +1183,11 @@ class MainWindow(QMainWindow):
         """Set every control the task's defaults define (seed 003's sequence
         needs its seed: most other seeds stall). The sentences and the device
         stay the user's."""
+        self._show_settings(cfg)
+
+    def _show_settings(self, cfg: RunConfig) -> None:
+        """Put a config's sine data, model and training settings in the
+        controls (the sentences, task and device are each caller's own)."""
         d, m, t = self.dataPanel, self.modelPanel, self.trainingPanel
         if cfg.task.kind == "sine":
             d.sineWindowsSpin.setValue(cfg.task.sine_windows)

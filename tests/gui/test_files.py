@@ -23,18 +23,9 @@ from rnn_studio.core import checkpoints
 from rnn_studio.core.checkpoints import FORMAT, VERSION, load_trainer
 from rnn_studio.core.config import SEED_SENTENCES
 from rnn_studio.gui import MainWindow
-from rnn_studio.gui.panels.training_panel import FLAT_OUT
 
 RUN_TIMEOUT_MS = 60_000
 MY_SENTENCES = "my own sentence\nanother one, typed by hand\n"
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.paceSlider.setValue(FLAT_OUT)
-    return w
 
 
 def finished(state):

@@ -19,19 +19,6 @@ from rnn_studio.gui.panels.training_panel import FLAT_OUT, PACES
 RUN_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNN_STUDIO_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.paceSlider.setValue(FLAT_OUT)
-    return w
-
-
 def state_is(*states):
     return lambda state: state in states
 
