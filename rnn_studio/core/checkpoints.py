@@ -1,193 +1,380 @@
 """One file per checkpoint: settings, vocabulary, weights, optimizer state.
 
-Loading uses ``torch.load(weights_only=True)``: only tensors and plain
-containers are rebuilt, so a file crafted to run code when unpickled is
-refused; the archive's CRC-32s are checked first, so a corrupted file is
-reported instead of loading as wrong weights. Saving writes a temporary file in the same folder, flushes it to
-disk and renames it over the target, so an interrupted save leaves the old
-file whole.
+Saving writes the safetensors format (version 2, see ``checkpoint_io``):
+tensors with their dtype and shape in a header read before any data, the
+rest as JSON, a CRC-32 over the tensor bytes, no code and no compression.
+The write is atomic (``atomic``): a full disk or a killed process leaves the
+previous file whole, a symbolic link is written through, and every failure is
+one plain line.
+
+Loading checks the file's claims before anything proportional to them is
+allocated, in this order:
+1. the file is a regular file under MAX_CHECKPOINT_BYTES; its header (or, for
+   version-1 files, its zip directory and pickle) is bounded and plain;
+2. every setting is type- and range-checked (``validate``), the vocabulary is
+   under the cap typed text has, the counters are in range;
+3. the model those settings describe is built on torch's ``meta`` device (no
+   memory) and passes the memory check new models pass; every stored weight
+   must have its exact name, shape and dtype, and the optimizer's state must
+   match its parameter (else it is dropped with a note, or, when a tensor
+   claims more values than the file stores, the file is refused);
+4. the file may hold only a little more than those tensors need;
+5. the checksums are verified, then the tensors are read and loaded.
+
+Any exception on the way becomes a ``CheckpointError`` of one line.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import pickle
-import struct
-import tempfile
-import warnings
-import zipfile
+from dataclasses import fields
 
 import torch
 
-from .config import RunConfig
+from . import checkpoint_io as io_
+from .atomic import atomic_write, check_writable_folder  # noqa: F401 - re-exported for the CLI
+from .checkpoint_io import FORMAT, LEGACY_VERSION, VERSION
+from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig, validate
 from .data import Vocabulary
 from .devices import resolve_device
 from .errors import CheckpointError, DataError, StudioError
-from .text import open_regular_file
+from .text import MAX_VOCAB, open_regular_file
 
 MAX_CHECKPOINT_BYTES = 8 * 2**30
-FORMAT = "rnn-studio-checkpoint"
-VERSION = 1
+MAX_COUNT = 10**9  # epochs or steps a checkpoint may claim (a window's progress counts in 32 bits)
+SLACK_BYTES = 16 * 2**20  # what a file may hold beyond its tensors: header, settings, zip records
+
+__all__ = ["FORMAT", "LEGACY_VERSION", "VERSION", "atomic_torch_save", "check_writable_folder", "load_trainer",
+           "read_checkpoint", "save_checkpoint"]
 
 
-def save_checkpoint(trainer, path: str) -> None:
-    payload = {
+# -- saving --------------------------------------------------------------------------------------
+
+def save_checkpoint(trainer, path: str) -> str:
+    """Write ``trainer`` to ``path``; returns the file written (a link's target)."""
+    tensors = {f"model.{k}": v for k, v in trainer.model.state_dict().items()}
+    optimizer = trainer.optimizer.state_dict()
+    plain_state = {}
+    for index, entry in optimizer.get("state", {}).items():
+        kept = {}
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optimizer.{index}.{name}"] = value
+            else:
+                kept[name] = value
+        plain_state[str(index)] = kept
+    meta = {
         "format": FORMAT,
         "version": VERSION,
         "config": trainer.cfg.to_dict(),
         "vocab": list(trainer.vocab.chars) if trainer.vocab is not None else None,
-        "model": {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
-        "optimizer": trainer.optimizer.state_dict(),
         "epoch": int(trainer.epoch),
         "steps": int(trainer.steps),
+        "model_keys": list(trainer.model.state_dict()),
+        "optimizer": {"state": plain_state, "param_groups": _plain(optimizer.get("param_groups", []))},
     }
-    atomic_torch_save(payload, path)
+    data = io_.safetensors_bytes(meta, tensors)
+    return atomic_write(path, lambda fh: fh.write(data))
 
 
-def atomic_torch_save(payload, path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(folder):
-        raise CheckpointError(f"cannot save to {path}: the folder {folder} does not exist")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".rnn-studio-", suffix=".tmp", dir=folder)
-        # mkstemp makes the file private (0600); a saved model is for sharing,
-        # so give it the mode any new file gets here (0644 with umask 022)
-        umask = os.umask(0)
-        os.umask(umask)
-        try:
-            os.fchmod(fd, 0o666 & ~umask)
-        except (AttributeError, OSError):
-            pass  # not on every platform; the file is still written
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
+def atomic_torch_save(payload, path: str) -> str:
+    """``torch.save`` written atomically (the version-1 writer; kept for tools and tests)."""
+    return atomic_write(path, lambda fh: torch.save(payload, fh))
 
 
-def check_writable_folder(path: str) -> None:
-    """Before a long run, make sure its checkpoint can be written where asked."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise CheckpointError(f"cannot save to {path}: it is a folder; give a file name such as model.pt")
-    if not os.path.isdir(folder):
-        raise CheckpointError(f"cannot save to {path}: the folder {folder} does not exist")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".rnn-studio-", suffix=".check", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
-    finally:
-        _remove_quietly(tmp)
+def _plain(value):
+    """Optimizer bookkeeping as JSON-able values (tuples become lists)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
-def _remove_quietly(path: str | None) -> None:
-    if path is None:
-        return
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+# -- loading -------------------------------------------------------------------------------------
 
-
-def read_checkpoint(path: str) -> dict:
-    """The checked contents of a checkpoint file, or CheckpointError."""
+def _open(path: str) -> tuple[io_.RawCheckpoint, object]:
     try:
         fh = open_regular_file(path, "checkpoint", MAX_CHECKPOINT_BYTES)
     except DataError as exc:
         raise CheckpointError(str(exc)) from None
     try:
-        # torch warns about pickle protocols it did not write; the CLI promises one line
-        with fh, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _check_zip_crc(fh)
-            payload = torch.load(fh, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        # a GLOBAL/REDUCE/BUILD of something not allow-listed: the file asks to run code
-        if "GLOBAL" in text or "allowlist" in text or "Can only" in text:
-            raise CheckpointError(
-                f"{path} was refused: it asks to run code or build objects when loaded, which a checkpoint never needs"
-            ) from None
-        raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
-    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError,
-            AttributeError, TypeError, UnicodeDecodeError, struct.error):
-        # struct.error: a few stray bytes that read as a pickle opcode wanting more (b"junk")
-        # OSError here comes from torch's zip reader on a cut file (EINVAL), not from the disk
-        raise CheckpointError(f"{path} is damaged or truncated, or is not an RNN Studio checkpoint") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an RNN Studio checkpoint")
-    if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path} is a checkpoint of version {payload.get('version')!r}; this RNN Studio reads version {VERSION}")
-    for key in ("config", "model"):
-        if not isinstance(payload.get(key), dict):
-            raise CheckpointError(f"{path} is damaged: its '{key}' section is missing")
+        size = os.fstat(fh.fileno()).st_size
+        raw = io_.open_checkpoint(path, fh, size)
+    except CheckpointError:
+        fh.close()
+        raise
+    except (OSError, RecursionError, MemoryError, OverflowError, ValueError, TypeError, KeyError):
+        fh.close()
+        raise io_.damaged(path) from None
+    except BaseException:
+        fh.close()
+        raise
+    return raw, fh
+
+
+def read_checkpoint(path: str) -> dict:
+    """The whole checked contents of a checkpoint file (either version) as one
+    dict: format, version, config, vocab, model, optimizer, epoch, steps."""
+    raw, fh = _open(path)
+    with fh:
+        _require_sections(raw)
+        raw.verify()
+        tensors = raw.tensors()
+    payload = {k: v for k, v in raw.meta.items() if k not in ("model_keys", "optimizer", "crc32", "not_tensors")}
+    keys = raw.meta.get("model_keys") or []
+    payload["model"] = {k: tensors[f"model.{k}"] for k in keys if f"model.{k}" in tensors}
+    payload["optimizer"] = _optimizer_state(raw.meta.get("optimizer"), tensors)
     return payload
 
 
-def _check_zip_crc(fh) -> None:
-    """torch reads the zip archive without checking its CRC-32s, so a flipped
-    byte in the weights would load as different numbers without a word; check
-    them first (a read of the whole file: milliseconds for classroom models)."""
-    if zipfile.is_zipfile(fh):
-        fh.seek(0)
-        with zipfile.ZipFile(fh) as archive:
-            if archive.testzip() is not None:
-                raise zipfile.BadZipFile("a member fails its CRC-32")
-    fh.seek(0)
+def _require_sections(raw: io_.RawCheckpoint) -> None:
+    if raw.meta.get("format") != FORMAT:
+        raise CheckpointError(f"{raw.path} is not an RNN Studio checkpoint")
+    if raw.meta.get("version") not in (VERSION, LEGACY_VERSION):
+        raise CheckpointError(
+            f"{raw.path} is a checkpoint of version {str(raw.meta.get('version'))[:20]}; this RNN Studio reads "
+            f"versions {LEGACY_VERSION} and {VERSION}"
+        )
+    if not isinstance(raw.meta.get("config"), dict):
+        raise CheckpointError(f"{raw.path} is damaged: its 'config' section is missing")
+    if not isinstance(raw.meta.get("model_keys"), list) or raw.meta.get("not_tensors"):
+        raise CheckpointError(f"{raw.path} is damaged: its 'model' section is missing or holds no weights")
 
 
 def load_trainer(path: str, device: str | None = None):
     """Rebuild the trainer (model, optimizer, vocabulary) saved in ``path``."""
+    raw, fh = _open(path)
+    with fh:
+        try:
+            return _load(raw, device)
+        except CheckpointError:
+            raise
+        except StudioError as exc:
+            raise CheckpointError(f"{path} holds settings this version cannot use: {_line(exc)}") from None
+        except RecursionError:
+            raise CheckpointError(f"{path} was refused: its contents are nested too deeply") from None
+        except MemoryError:
+            raise CheckpointError(f"{path} was refused: it needs more memory than this machine has free") from None
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RuntimeError) as exc:
+            raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
+
+
+def _load(raw: io_.RawCheckpoint, device: str | None):
+    from .models import RecurrentNet
+    from .resources import check_fits
     from .training import Trainer
 
-    payload = read_checkpoint(path)
-    try:
-        cfg = RunConfig.from_dict(payload["config"])
-        vocab_chars = payload.get("vocab")
-        vocab = Vocabulary(vocab_chars) if vocab_chars is not None else None
-        if cfg.task.kind == "text" and cfg.task.text_file:
-            # Never re-read the text it was trained on: it may be gone, edited
-            # or 50 MB, and the weights and vocabulary complete text without
-            # it. Any placeholder will do; it must pass clean_sentences.
-            cfg.task.text_file = None
-            placeholder = "".join(vocab.chars).replace("\r", " ").replace("\n", " ")[:2000]
-            cfg.task.sentences = [placeholder + " ."]
-        if cfg.task.kind == "text" and not cfg.task.text_file:
-            cfg.task.sentences = cfg.task.sentences or ["  "]
-        if device is None:
-            # saved on a machine with a GPU, opened on one without: use what is here
-            try:
-                resolve_device(cfg.train.device)
-            except (StudioError, AttributeError):
-                cfg.train.device = "auto"
-        trainer = Trainer(cfg, vocab=vocab, device=device)
-        trainer.epoch = int(payload.get("epoch", 0) or 0)
-        trainer.steps = int(payload.get("steps", 0) or 0)
-        # the settings as saved, before the fallbacks above (a text file that is
-        # gone, a device that is not here): what the window shows the user
-        trainer.checkpoint_config = payload["config"]
-    except StudioError as exc:
-        raise CheckpointError(f"{path} holds settings this version cannot use: {exc}") from None
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise CheckpointError(f"{path} is damaged: {exc}") from None
-    try:
-        trainer.model.load_state_dict(payload["model"])
-    except (RuntimeError, KeyError, TypeError) as exc:
+    path = raw.path
+    _require_sections(raw)
+    saved = raw.meta["config"]
+    cfg = _checked_config(path, saved)
+    vocab = _checked_vocab(path, raw.meta.get("vocab"), cfg)
+    epoch = _checked_count(path, "epoch", raw.meta.get("epoch", 0))
+    steps = _checked_count(path, "steps", raw.meta.get("steps", 0))
+
+    # the model the settings describe, without memory: its shapes are the truth
+    size = len(vocab) if vocab is not None else 1
+    text = cfg.task.kind == "text"
+    check_fits(cfg.model, size, size, text=text)
+    with torch.device("meta"):
+        expected = RecurrentNet(cfg.model, size, size, "text" if text else "sine").state_dict()
+    keys = raw.meta["model_keys"]
+    if set(keys) != set(expected):
+        missing = sorted(set(expected) - set(keys))
+        extra = sorted(set(keys) - set(expected))
+        what = f"missing {', '.join(missing[:3])}" if missing else f"unexpected {', '.join(map(str, extra[:3]))}"
+        raise CheckpointError(f"{path} does not fit its own settings (architecture or vocabulary mismatch): {what}")
+    for name in raw.infos:
+        known = name[len("model."):] in expected if name.startswith("model.") else name.startswith("optimizer.")
+        if not known:
+            raise CheckpointError(f"{path} was refused: it holds data its settings never mention ('{io_._short(name, 40)}')")
+    needed = 0
+    for name, want in expected.items():
+        info = raw.infos.get(f"model.{name}")
+        if info is None:
+            raise CheckpointError(f"{path} does not fit its own settings: weight '{name}' is missing")
+        if info.shape != tuple(want.shape) or info.dtype != want.dtype:
+            raise CheckpointError(
+                f"{path} does not fit its own settings (architecture or vocabulary mismatch): '{name}' is "
+                f"{list(info.shape)} {_dtype(info.dtype)}, the settings need {list(want.shape)} {_dtype(want.dtype)}"
+            )
+        needed += info.nbytes
+    shapes = [tuple(v.shape) for v in expected.values()]  # parameter order = state_dict order here
+    optimizer_ok, optimizer_bytes = _check_optimizer(raw, shapes)
+    needed += optimizer_bytes
+    # nothing else of any size: a small model cannot come with gigabytes of other data
+    stored = sum(info.nbytes for info in raw.infos.values())
+    if stored > needed + SLACK_BYTES or raw.file_size > stored + SLACK_BYTES + io_.MAX_HEADER_BYTES:
         raise CheckpointError(
-            f"{path} does not fit its own settings (architecture or vocabulary mismatch): {str(exc).splitlines()[0]}"
-        ) from None
-    if isinstance(payload.get("optimizer"), dict):
+            f"{path} was refused: it holds {raw.file_size / 2**20:,.1f} MiB, far more than the "
+            f"{needed / 2**20:,.1f} MiB its settings need"
+        )
+    raw.verify()
+    tensors = raw.tensors()
+
+    if text and cfg.task.text_file:
+        # Never re-read the text it was trained on: it may be gone, edited or
+        # 50 MB, and the weights and vocabulary complete text without it. Any
+        # placeholder will do; it must pass clean_sentences.
+        cfg.task.text_file = None
+        placeholder = "".join(vocab.chars).replace("\r", " ").replace("\n", " ")[:2000]
+        cfg.task.sentences = [placeholder + " ."]
+    if text and not cfg.task.text_file:
+        cfg.task.sentences = cfg.task.sentences or ["  "]
+    if device is None:
+        # saved on a machine with a GPU, opened on one without: use what is here
         try:
-            trainer.optimizer.load_state_dict(payload["optimizer"])
-        except (ValueError, KeyError, TypeError, RuntimeError):
-            pass  # the weights are what matter for completion; a fresh optimizer is fine
+            resolve_device(cfg.train.device)
+        except (StudioError, AttributeError):
+            cfg.train.device = "auto"
+    trainer = Trainer(cfg, vocab=vocab, device=device)
+    trainer.epoch = epoch
+    trainer.steps = steps
+    # the settings as saved, before the fallbacks above (a text file that is
+    # gone, a device that is not here): what the window shows the user
+    trainer.checkpoint_config = saved
+    trainer.load_notes = []
+    try:
+        trainer.model.load_state_dict({k: tensors[f"model.{k}"] for k in expected}, strict=True)
+    except (RuntimeError, KeyError) as exc:
+        raise CheckpointError(
+            f"{path} does not fit its own settings (architecture or vocabulary mismatch): {_line(exc)}"
+        ) from None
+    state = _optimizer_state(raw.meta.get("optimizer"), tensors) if optimizer_ok else None
+    if state is not None:
+        try:
+            trainer.optimizer.load_state_dict(state)
+        except (ValueError, KeyError, TypeError, RuntimeError, IndexError):
+            state = None
+    if state is None and raw.meta.get("optimizer"):
+        trainer.load_notes.append("its optimizer state did not match the network, so training goes on with a fresh one")
     return trainer
+
+
+def _checked_config(path: str, saved: dict) -> RunConfig:
+    """Every known setting must have the type of its default; ranges by validate()."""
+    sections = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+    for section, kind in sections.items():
+        values = saved.get(section, {})
+        if not isinstance(values, dict):
+            raise CheckpointError(f"{path} is damaged: its '{section}' settings are not a mapping")
+        defaults = kind()
+        for f in fields(kind):
+            if f.name not in values:
+                continue
+            value, default = values[f.name], getattr(defaults, f.name)
+            if not _same_kind(value, default, f.name):
+                raise CheckpointError(
+                    f"{path} holds a setting of the wrong kind: {section}.{f.name} is {io_._short(repr(value), 40)}"
+                )
+    cfg = RunConfig.from_dict(saved)
+    return validate(cfg)
+
+
+def _same_kind(value, default, name: str) -> bool:
+    if name == "text_file":
+        return value is None or isinstance(value, str)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(default, str):
+        return isinstance(value, str) and len(value) <= 100
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return False
+
+
+def _checked_vocab(path: str, chars, cfg: RunConfig):
+    if cfg.task.kind != "text":
+        return None
+    if not isinstance(chars, list) or not all(isinstance(c, str) and len(c) == 1 for c in chars):
+        raise CheckpointError(f"{path} is damaged: its vocabulary is not a list of characters")
+    if len(chars) + 1 > MAX_VOCAB:
+        raise CheckpointError(
+            f"{path} was refused: its vocabulary has {len(chars):,} characters; the limit is {MAX_VOCAB - 1:,}"
+        )
+    if not chars:
+        raise CheckpointError(f"{path} is damaged: its vocabulary is empty")
+    vocab = Vocabulary(chars)
+    if len(vocab.chars) != len(chars):
+        raise CheckpointError(f"{path} is damaged: its vocabulary repeats characters")
+    return vocab
+
+
+def _checked_count(path: str, name: str, value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise CheckpointError(
+            f"{path} is damaged: its {name} count {io_._short(repr(value), 30)} is not a whole number "
+            f"from 0 to {MAX_COUNT:,}"
+        )
+    return value
+
+
+def _check_optimizer(raw: io_.RawCheckpoint, shapes: list[tuple]) -> tuple[bool, int]:
+    """(usable, bytes): the optimizer's tensors must each belong to a parameter
+    of the right shape, or the state is not used (a fresh optimizer instead).
+    Its tensors were already checked to store every value they claim."""
+    infos = {k: v for k, v in raw.infos.items() if k.startswith("optimizer.")}
+    total = sum(info.nbytes for info in infos.values())
+    meta = raw.meta.get("optimizer")
+    if not isinstance(meta, dict):
+        return False, total
+    groups = meta.get("param_groups")
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        return False, total
+    params = [p for g in groups for p in (g.get("params") or [])]
+    if params != list(range(len(shapes))):
+        return False, total
+    for name, info in infos.items():
+        _, index, key = name.split(".", 2)
+        if not index.isdigit() or int(index) >= len(shapes):
+            return False, total
+        want = shapes[int(index)]
+        if key == "step":
+            if info.numel != 1:
+                return False, total
+        elif info.shape != want or info.dtype != torch.float32:
+            return False, total
+    return True, total
+
+
+def _optimizer_state(meta, tensors: dict[str, torch.Tensor]) -> dict | None:
+    if not isinstance(meta, dict):
+        return None
+    state: dict = {}
+    plain_state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
+    for index, entry in plain_state.items():
+        if not str(index).isdigit():
+            continue
+        state[int(index)] = dict(entry) if isinstance(entry, dict) else {}
+    for name, value in tensors.items():
+        if name.startswith("optimizer."):
+            _, index, key = name.split(".", 2)
+            if index.isdigit():
+                state.setdefault(int(index), {})[key] = value
+    groups = meta.get("param_groups")
+    if isinstance(groups, list):
+        groups = [{k: (tuple(v) if k == "betas" and isinstance(v, list) else v) for k, v in g.items()}
+                  if isinstance(g, dict) else g for g in groups]
+    return {"state": state, "param_groups": groups}
+
+
+def _dtype(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def _line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+

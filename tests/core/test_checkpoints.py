@@ -27,6 +27,7 @@ import torch
 from rnn_studio.core import checkpoints
 from rnn_studio.core.checkpoints import (
     FORMAT,
+    LEGACY_VERSION,
     VERSION,
     atomic_torch_save,
     load_trainer,
@@ -55,6 +56,14 @@ def trained():
 def good_file(trained, tmp_path):
     path = tmp_path / "good.pt"
     save_checkpoint(trained, str(path))
+    return path
+
+
+@pytest.fixture()
+def legacy_file(trained, tmp_path):
+    """A version-1 checkpoint (torch.save zip) as earlier releases wrote it."""
+    path = tmp_path / "legacy.pt"
+    atomic_torch_save(_payload(trained, version=LEGACY_VERSION, epoch=trained.epoch, steps=trained.steps), str(path))
     return path
 
 
@@ -213,28 +222,40 @@ def _corrupt_pickle(raw: bytes) -> bytes:
 
 
 # Files that are damaged or foreign, not dangerous: refused, and described as such.
-DAMAGED = ("empty", "truncated half", "truncated tail", "truncated head", "random bytes", "stray bytes",
-           "corrupted weights", "json", "text",
-           "zip of nothing", "corrupted pickle", "foreign torch file", "torch list", "a state dict", "plain pickle",
-           "plain pickle protocol 4")
+# Each cut or flip is made in a current (safetensors) file and in a version-1 (torch zip) one.
+CUTS = ("truncated half", "truncated tail", "truncated head", "corrupted weights")
+DAMAGED = ("empty", *CUTS, *(f"legacy {c}" for c in CUTS), "corrupted header", "random bytes", "stray bytes",
+           "json", "text", "zip of nothing", "corrupted pickle", "foreign torch file", "torch list", "a state dict",
+           "plain pickle", "plain pickle protocol 4")
 
 
-def _bad_files(tmp_path: Path, good: Path) -> dict[str, Path]:
-    raw = good.read_bytes()
-    files = {
-        "empty": b"",
-        "truncated half": raw[: len(raw) // 2],
+def _cuts(raw: bytes) -> dict[str, bytes]:
+    middle = len(raw) // 2
+    return {
+        "truncated half": raw[:middle],
         "truncated tail": raw[:-20],
         "truncated head": raw[:100],
+        # the weights' bytes, not the settings: only a checksum can tell
+        "corrupted weights": raw[:middle] + bytes(b ^ 0x5A for b in raw[middle:middle + 64]) + raw[middle + 64:],
+    }
+
+
+def _bad_files(tmp_path: Path, good: Path, legacy: Path) -> dict[str, Path]:
+    raw, old = good.read_bytes(), legacy.read_bytes()
+    header_end = 8 + int.from_bytes(raw[:8], "little")
+    files = {
+        "empty": b"",
+        **_cuts(raw),
+        **{f"legacy {name}": content for name, content in _cuts(old).items()},
+        # a flipped byte inside the JSON header (the settings)
+        "corrupted header": raw[:header_end - 40] + bytes(b ^ 0x5A for b in raw[header_end - 40:header_end - 30])
+        + raw[header_end - 30:],
         "random bytes": os.urandom(4096),
         "stray bytes": b"junk",  # 'j' reads as a pickle opcode that wants 4 more bytes (struct.error)
         "json": json.dumps({"format": FORMAT, "model": {}}).encode(),
         "text": b"hello world\n",
         "zip of nothing": b"PK\x05\x06" + b"\x00" * 18,
-        "corrupted pickle": _corrupt_pickle(raw),
-        # the weights' bytes, not the pickle: only the archive's CRC-32 can tell
-        "corrupted weights": raw[: len(raw) // 2] + bytes(b ^ 0x5A for b in raw[len(raw) // 2 : len(raw) // 2 + 64])
-        + raw[len(raw) // 2 + 64 :],
+        "corrupted pickle": _corrupt_pickle(old),
         "plain pickle": pickle.dumps({"a": 1}, protocol=2),
         "plain pickle protocol 4": pickle.dumps({"format": FORMAT}, protocol=4),
     }
@@ -246,14 +267,14 @@ def _bad_files(tmp_path: Path, good: Path) -> dict[str, Path]:
     for name, obj in (("foreign torch file", {"a": 1}), ("torch list", [torch.zeros(3)]),
                       ("a state dict", torch.nn.Linear(2, 2).state_dict()),
                       ("future version", {"format": FORMAT, "version": 99, "config": {}, "model": {}}),
-                      ("missing sections", {"format": FORMAT, "version": VERSION})):
+                      ("missing sections", {"format": FORMAT, "version": LEGACY_VERSION})):
         out[name] = tmp_path / (name.replace(" ", "_") + ".pt")
         torch.save(obj, out[name])
     return out
 
 
-def test_damaged_foreign_and_empty_files_give_a_clear_checkpoint_error(tmp_path, good_file):
-    files = _bad_files(tmp_path, good_file)
+def test_damaged_foreign_and_empty_files_give_a_clear_checkpoint_error(tmp_path, good_file, legacy_file):
+    files = _bad_files(tmp_path, good_file, legacy_file)
     for name, path in files.items():
         with pytest.raises(CheckpointError) as err:
             load_trainer(str(path), device="cpu")
@@ -263,8 +284,8 @@ def test_damaged_foreign_and_empty_files_give_a_clear_checkpoint_error(tmp_path,
 
 
 @pytest.mark.parametrize("name", DAMAGED)
-def test_damaged_file_is_called_damaged_not_dangerous(tmp_path, good_file, name):
-    path = _bad_files(tmp_path, good_file)[name]
+def test_damaged_file_is_called_damaged_not_dangerous(tmp_path, good_file, legacy_file, name):
+    path = _bad_files(tmp_path, good_file, legacy_file)[name]
     with pytest.raises(CheckpointError) as err:
         read_checkpoint(str(path))
     message = str(err.value)
@@ -272,8 +293,9 @@ def test_damaged_file_is_called_damaged_not_dangerous(tmp_path, good_file, name)
     assert any(word in message for word in ("damaged", "truncated", "not an RNN Studio checkpoint")), message
 
 
-def test_file_cut_anywhere_is_called_damaged_or_truncated(tmp_path, good_file):
-    raw = good_file.read_bytes()
+@pytest.mark.parametrize("version", ["current", "legacy"])
+def test_file_cut_anywhere_is_called_damaged_or_truncated(tmp_path, good_file, legacy_file, version):
+    raw = (good_file if version == "current" else legacy_file).read_bytes()
     path = tmp_path / "cut.pt"
     messages = {}
     for cut in range(0, len(raw), max(1, len(raw) // 150)):
@@ -286,9 +308,9 @@ def test_file_cut_anywhere_is_called_damaged_or_truncated(tmp_path, good_file):
     assert messages == {}, f"unclear messages (message: first cut length): {messages}"
 
 
-def test_loading_bad_files_prints_no_warnings(tmp_path, good_file):
+def test_loading_bad_files_prints_no_warnings(tmp_path, good_file, legacy_file):
     """The CLI promises one line on stderr: torch's warnings would add more."""
-    for name, path in _bad_files(tmp_path, good_file).items():
+    for name, path in _bad_files(tmp_path, good_file, legacy_file).items():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with pytest.raises(CheckpointError):
@@ -307,7 +329,7 @@ def test_missing_file_and_folder(tmp_path):
 
 def _payload(trained, **changes):
     payload = {
-        "format": FORMAT, "version": VERSION, "config": trained.cfg.to_dict(),
+        "format": FORMAT, "version": LEGACY_VERSION, "config": trained.cfg.to_dict(),
         "vocab": list(trained.vocab.chars),
         "model": {k: v.clone() for k, v in trained.model.state_dict().items()},
         "optimizer": trained.optimizer.state_dict(), "epoch": 3, "steps": 3,
@@ -433,7 +455,7 @@ _MIDWRITE_CHILD = textwrap.dedent("""
             return self.fh.__exit__(*exc)
 
     checkpoints.os.fdopen = lambda fd, mode="r", *a, **k: Stalls(real_fdopen(fd, mode, *a, **k))
-    payload = {"format": checkpoints.FORMAT, "version": checkpoints.VERSION, "config": {},
+    payload = {"format": checkpoints.FORMAT, "version": checkpoints.LEGACY_VERSION, "config": {},
                "model": {"w": torch.ones(1_000_000)}}
     checkpoints.atomic_torch_save(payload, target)
     print("FINISHED", flush=True)
@@ -470,7 +492,7 @@ _LOOP_CHILD = textwrap.dedent("""
 
     target = sys.argv[1]
     for generation in range(1, 100000):
-        payload = {"format": checkpoints.FORMAT, "version": checkpoints.VERSION, "config": {},
+        payload = {"format": checkpoints.FORMAT, "version": checkpoints.LEGACY_VERSION, "config": {},
                    "model": {"w": torch.full((1_500_000,), float(generation))}, "epoch": generation}
         checkpoints.atomic_torch_save(payload, target)
         print(generation, flush=True)
@@ -480,7 +502,7 @@ _LOOP_CHILD = textwrap.dedent("""
 @pytest.mark.parametrize("saves_before_kill", [1, 2, 4])
 def test_repeated_saves_killed_at_an_arbitrary_moment_leave_a_whole_file(tmp_path, saves_before_kill):
     target = tmp_path / "loop.pt"
-    atomic_torch_save({"format": FORMAT, "version": VERSION, "config": {}, "model": {"w": torch.zeros(10)},
+    atomic_torch_save({"format": FORMAT, "version": LEGACY_VERSION, "config": {}, "model": {"w": torch.zeros(10)},
                        "epoch": 0}, str(target))
     proc = subprocess.Popen([sys.executable, "-c", _LOOP_CHILD, str(target)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=_child_env(), cwd=str(ROOT))
@@ -501,6 +523,8 @@ def test_repeated_saves_killed_at_an_arbitrary_moment_leave_a_whole_file(tmp_pat
 
 
 def test_checkpoint_module_uses_safe_loading():
-    source = Path(checkpoints.__file__).read_text()
+    from rnn_studio.core import checkpoint_io
+
+    source = Path(checkpoints.__file__).read_text() + Path(checkpoint_io.__file__).read_text()
     assert "weights_only=True" in source
     assert "weights_only=False" not in source
