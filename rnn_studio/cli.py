@@ -211,8 +211,7 @@ def cmd_train(args) -> int:
         progress.close()
     if final_loss is None and epochs > 0:
         final_loss = trainer.evaluate_loss()
-    if args.save:
-        save_checkpoint(trainer, args.save)
+    written = save_checkpoint(trainer, args.save) if args.save else None
     ms_per_epoch = elapsed * 1000.0 / epochs if epochs else 0.0
     if args.json:
         out.write(json.dumps({"event": "done", "epochs": trainer.epoch, "final_loss": final_loss,
@@ -225,7 +224,8 @@ def cmd_train(args) -> int:
             out.write(f"trained {cfg.model.arch} on {trainer.device} for {trainer.epoch} epochs "
                       f"in {elapsed:.2f} s ({ms_per_epoch:.2f} ms/epoch); final {what} {final_loss:.4f}\n")
         if args.save:
-            out.write(f"checkpoint saved to {args.save}\n")
+            through = f" (through the link {args.save})" if written != args.save else ""
+            out.write(f"checkpoint saved to {written}{through}\n")
     out.flush()
     return 0
 
