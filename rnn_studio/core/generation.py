@@ -5,6 +5,13 @@ takes the arg-max of the last output, until the text is ``out_len`` characters
 long (the prompt included). Feeding one character at a time and carrying the
 hidden state gives the same numbers in linear rather than quadratic time.
 Characters the network never saw map to the unknown index and are reported.
+
+The window asks for a number of new characters and would rather not stop in
+the middle of a word ("how i wonder wh"): ``stop_at_word_end`` goes on past
+``length`` until the network writes a space, at most ``WORD_END_SLACK``
+characters further. ``word_end`` is the same rule applied to a longer text,
+so a completion asked ``WORD_END_SLACK`` characters longer and cut there is
+this one, character for character (greedy or seeded sampling alike).
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ MAX_PROMPT_LENGTH = 10_000
 # Below this, sampling is greedy to the last digit anyway, and dividing the
 # logits by it overflows (1e-45 gave inf/NaN probabilities).
 MIN_TEMPERATURE = 1e-3
+# How far past the length a completion may go to finish its word: longer than
+# most words, short enough that a network that never writes a space (early in
+# training) does not run on.
+WORD_END_SLACK = 20
 
 
 @dataclass
@@ -35,9 +46,24 @@ class Completion:
         return self.text[len(self.prompt):]
 
 
+def word_end(text: str, length: int, prompt_length: int = 0) -> int:
+    """Where a completion of ``length`` characters in all that stops at the end
+    of a word ends in ``text`` (a longer completion of the same prompt): at
+    ``length``, or on through the next whitespace the network wrote, at most
+    ``WORD_END_SLACK`` characters further. A prompt is never cut, nor its last
+    word continued."""
+    end = max(length, prompt_length)
+    limit = min(len(text), length + WORD_END_SLACK)
+    while end < limit and end > prompt_length and not text[end - 1].isspace():
+        end += 1
+    return min(end, len(text))
+
+
 def complete(model, vocab: Vocabulary, prompt: str, length: int = 15, temperature: float = 0.0,
-             seed: int | None = None) -> Completion:
-    """Extend ``prompt`` to ``length`` characters in all (seed 000's out_len)."""
+             seed: int | None = None, stop_at_word_end: bool = False) -> Completion:
+    """Extend ``prompt`` to ``length`` characters in all (seed 000's out_len);
+    with ``stop_at_word_end``, on to the end of the word being written then
+    (see ``word_end``)."""
     if vocab is None:
         raise DataError("this model was trained on the sine task: there is no text to complete")
     if not isinstance(prompt, str) or prompt == "":
@@ -62,7 +88,11 @@ def complete(model, vocab: Vocabulary, prompt: str, length: int = 15, temperatur
         with torch.no_grad():
             x = torch.tensor([vocab.encode(prompt)], dtype=torch.long, device=device)
             out, hidden = model(x)
-            for _ in range(length - len(chars)):
+            most = length + WORD_END_SLACK if stop_at_word_end else length
+            for _ in range(most - len(chars)):
+                if stop_at_word_end and len(chars) >= length and (
+                        len(chars) <= len(prompt) or chars[-1].isspace()):
+                    break
                 logits = out[0, -1].double().cpu()
                 # index 0 means "a character never seen in training": it was
                 # never a target, so it is never a sensible thing to write

@@ -8,7 +8,7 @@ import torch
 
 from rnn_studio.core.config import RunConfig
 from rnn_studio.core.errors import DataError
-from rnn_studio.core.generation import complete
+from rnn_studio.core.generation import WORD_END_SLACK, complete, word_end
 from rnn_studio.core.training import Trainer
 
 
@@ -135,3 +135,51 @@ def test_greedy_equals_seed_sampler_for_other_archs(arch):
     for prompt in ("good", "hav"):
         assert complete(trainer.model, trainer.vocab, prompt, 18).text == seed_000_sample(
             trainer.model, trainer.vocab, 18, prompt)
+
+
+# ------------------------------------------------------------ stopping at a word end
+@pytest.mark.parametrize("text,length,prompt_length,end", [
+    ("good i am fine day", 15, 4, 15),  # the length falls just after a space: stop there
+    ("good i am fine day", 12, 4, 15),  # mid-word ("fi"): on through the space
+    ("good i am fine day", 4, 4, 4),  # nothing asked beyond the prompt
+    ("good i am fine day", 2, 4, 4),  # the prompt is never cut...
+    ("goodness me", 2, 4, 4),  # ...nor its last word continued
+    ("how i wonder wh" + "x" * 40, 15, 5, 15 + WORD_END_SLACK),  # no space comes: stop at the slack
+    ("how i wonder what", 15, 5, 17),  # the text ends before a space: all of it
+    ("a\nbc", 2, 1, 2),  # a newline ends a word too
+])
+def test_word_end(text, length, prompt_length, end):
+    assert word_end(text, length, prompt_length) == end
+
+
+def test_seed_network_stops_at_the_end_of_fine(seed_run):
+    m, v = seed_run.model, seed_run.vocab
+    assert complete(m, v, "good", 4 + 11, stop_at_word_end=True).text == "good i am fine "
+    # 'good' + 8 ends mid-word ("good i am fi"): finish it instead of cutting it
+    assert complete(m, v, "good", 4 + 8).text == "good i am fi"
+    assert complete(m, v, "good", 4 + 8, stop_at_word_end=True).text == "good i am fine "
+
+
+def test_stop_at_word_end_is_off_by_default(seed_run):
+    """The CLI and seed 000 count the length exactly, mid-word or not."""
+    for length in (12, 15, 23):
+        assert complete(seed_run.model, seed_run.vocab, "good", length).text == seed_000_sample(
+            seed_run.model, seed_run.vocab, length, "good")
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0, 2.0])
+@pytest.mark.parametrize("prompt", ["good", "h", "have a nice day how", "xq"])
+def test_word_end_cuts_a_longer_completion_to_the_same_text(seed_run, prompt, temperature):
+    """The window asks for WORD_END_SLACK more characters and cuts at word_end:
+    the same text as stop_at_word_end, for greedy and seeded sampling."""
+    m, v = seed_run.model, seed_run.vocab
+    for length in (len(prompt) + 1, len(prompt) + 7, len(prompt) + 11, len(prompt) + 30):
+        stopped = complete(m, v, prompt, length, temperature, seed=3, stop_at_word_end=True)
+        longer = complete(m, v, prompt, length + WORD_END_SLACK, temperature, seed=3)
+        assert stopped.text == longer.text[: word_end(longer.text, length, len(longer.prompt))]
+        assert length <= len(stopped.text) <= length + WORD_END_SLACK
+        assert stopped.text[-1].isspace() or len(stopped.text) == length + WORD_END_SLACK
+
+
+def test_stop_at_word_end_never_continues_a_long_prompt(seed_run):
+    assert complete(seed_run.model, seed_run.vocab, "have a nice", 5, stop_at_word_end=True).text == "have a nice"

@@ -5,6 +5,15 @@ Greedy as in seed 000 (temperature 0), or sampled with a temperature. The
 core's ``Completion.text``); the prompt part is grey and the network's part
 bold. Characters the network never saw are a warning under the view, not an
 error: the network reads them as 'unknown' and still answers.
+
+``lengthSpin`` counts the characters the network adds, not the prompt (seed
+000's ``out_len`` counts both, and the CLI keeps that): a long prompt still
+gets an answer. The text then runs on to the end of the word being written, as
+``core.generation.complete(stop_at_word_end=True)`` does: the panel asks the
+core for ``WORD_END_SLACK`` more characters and cuts the answer at
+``core.generation.word_end``, which gives the same text character for
+character through the request the window already sends (prompt, total length,
+temperature).
 """
 
 from __future__ import annotations
@@ -26,9 +35,16 @@ from PySide6.QtWidgets import (
 from .common import BLUE, GREY, tooltip
 
 MAX_LENGTH = 2000
+# 'good' + 11 is seed 000's 15 characters: the seed network answers 'good i am
+# fine ' and 'have' 'have a nice day ', stopping at the end of the word.
+DEFAULT_NEW_CHARS = 11
 MAX_TEMPERATURE_X100 = 200
 
+# mirrored, not imported: core.generation imports torch, which the window loads
+# after it paints (tests/gui/test_prompt_panel.py checks they agree)
 MAX_PROMPT_CHARS = 10_000  # core.generation.MAX_PROMPT_LENGTH
+MAX_TOTAL_CHARS = 10_000  # core.generation.MAX_COMPLETION_LENGTH
+WORD_END_SLACK = 20  # core.generation.WORD_END_SLACK
 
 
 class CompletionView(QPlainTextEdit):
@@ -88,15 +104,18 @@ class PromptPanel(QGroupBox):
         layout.addLayout(row)
 
         options = QHBoxLayout()
-        length_label = QLabel("Length", self)
+        length_label = QLabel("New characters", self)
         options.addWidget(length_label)
         self.lengthSpin = QSpinBox(self)
         self.lengthSpin.setObjectName("lengthSpin")
         self.lengthSpin.setRange(1, MAX_LENGTH)
-        self.lengthSpin.setValue(15)
+        self.lengthSpin.setValue(DEFAULT_NEW_CHARS)
         tooltip(
             self.lengthSpin,
-            f"How long the finished text is, prompt included (1 to {MAX_LENGTH}; the seed tutorial uses 15).",
+            f"How many characters the network adds after the prompt (1 to {MAX_LENGTH}); it then finishes "
+            f"the word it is writing, at most {WORD_END_SLACK} characters more, so the text does not stop "
+            f"mid-word. The seed tutorial's length 15 counts the prompt: for 'good' that is "
+            f"{DEFAULT_NEW_CHARS} new characters. 'rnn-studio complete --length' still counts the prompt.",
         )
         length_label.setToolTip(self.lengthSpin.toolTip())
         options.addWidget(self.lengthSpin)
@@ -140,6 +159,7 @@ class PromptPanel(QGroupBox):
         self.completionWarning.hide()
         layout.addWidget(self.completionWarning)
 
+        self._new_chars: int | None = None  # what the answer on its way was asked for
         self.temperatureSlider.valueChanged.connect(self._show_temperature)
         self.completeButton.clicked.connect(self._request)
         self.promptEdit.returnPressed.connect(self._request)
@@ -154,7 +174,12 @@ class PromptPanel(QGroupBox):
         self.temperatureLabel.setText("0 (greedy)" if t == 0 else f"{t:.2f}")
 
     def _request(self) -> None:
-        self.completeRequested.emit(self.promptEdit.text(), self.lengthSpin.value(), self.temperature)
+        """Emit the total length the core counts: prompt + new characters +
+        room to finish the last word (``show_result`` cuts at the word end)."""
+        prompt, new = self.promptEdit.text(), self.lengthSpin.value()
+        self._new_chars = new
+        total = min(len(prompt) + new + WORD_END_SLACK, MAX_TOTAL_CHARS)
+        self.completeRequested.emit(prompt, total, self.temperature)
 
     def show_result(self, reply: dict) -> None:
         if reply.get("error"):
@@ -162,15 +187,19 @@ class PromptPanel(QGroupBox):
             self.show_warning(reply["error"][0].upper() + reply["error"][1:] + ".")
             return
         prompt, text = reply["prompt"], reply["text"]
+        new = self._new_chars or self.lengthSpin.value()
+        if len(text) > len(prompt):
+            # an answer exists, so the worker has loaded torch and core.generation already
+            from ...core.generation import word_end
+
+            text = text[: word_end(text, len(prompt) + new, len(prompt))]
         self.completionView.show_completion(prompt, text[len(prompt) :])
         notes = []
-        length = reply.get("length")
-        if not isinstance(length, int):
-            length = self.lengthSpin.value()
-        if len(text) <= len(prompt) and len(prompt) >= length:
+        if len(text) - len(prompt) < new and len(text) >= MAX_TOTAL_CHARS:
             notes.append(
-                f"Length counts the prompt: raise it to get new characters (the prompt has "
-                f"{len(prompt):,} characters, Length is {length:,})."
+                f"A completion holds at most {MAX_TOTAL_CHARS:,} characters, prompt included: shorten the "
+                f"prompt ({len(prompt):,} characters) to get {'more' if len(text) > len(prompt) else 'any'} "
+                "new characters."
             )
         unknown = reply.get("unknown") or []
         if unknown:
