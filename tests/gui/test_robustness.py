@@ -177,25 +177,6 @@ def test_unseen_characters_in_a_prompt_give_a_warning_not_an_error(window, qtbot
     qtbot.waitUntil(lambda: "empty" in w.completionWarning.text(), timeout=10_000)
 
 
-def test_a_prompt_as_long_as_the_length_gets_a_hint(window, qtbot):
-    w = window
-    w.epochsSpin.setValue(20)
-    with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
-        w.trainButton.click()
-    w.lengthSpin.setValue(15)
-    w.promptEdit.setText("good i am fine you")  # 18 characters
-    w.completeButton.click()
-    qtbot.waitUntil(lambda: w.completionView.text() != "", timeout=10_000)
-    assert w.completionView.text() == "good i am fine you"
-    assert not w.completionWarning.isHidden()
-    assert "Length counts the prompt: raise it to get new characters" in w.completionWarning.text()
-    w.lengthSpin.setValue(25)
-    w.completionView.clear()
-    w.completeButton.click()
-    qtbot.waitUntil(lambda: len(w.completionView.text()) == 25, timeout=10_000)
-    assert w.completionWarning.isHidden()
-
-
 def test_prompt_before_any_training_is_explained(window):
     w = window
     w.completeButton.click()
