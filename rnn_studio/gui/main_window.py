@@ -87,6 +87,7 @@ GUI_BUSY_TARGET = 0.08
 PACED_GUI_BUSY_TARGET = 0.5  # when the pace control slows training, smooth drawing matters more
 AUTOSAVE_DELAY_MS = 600  # settings and sentences are saved this long after the last edit
 STOP_WAIT_MS = 1000
+PROGRESS_STEPS = 10_000  # the progress bar's range, whatever the number of epochs
 # Closing waits at most this long for all threads together; one still running
 # then (a step that outlasts it, a file read that blocks) is left to end on its
 # own: never terminate() a thread, and never let the window hang.
@@ -783,9 +784,7 @@ class MainWindow(QMainWindow):
         tells how it went. Until it has loaded nothing in the window changes,
         and a file that cannot be used changes nothing at all. False (with a
         message) only while another model is still being opened."""
-        if self._loader is not None:
-            self.show_message("info", "A model is already being opened: wait a moment, then try again.")
-            return False
+        self._cancel_open()  # a newer Open model… wins: the file still loading is dropped
         refusal = _blocking_file(path)
         if refusal:  # a pipe or a device would block the thread that reads it: no thread reads it
             self.show_message("error", f"Could not open the model: {refusal} Nothing in the window was changed.")
@@ -1330,8 +1329,9 @@ class MainWindow(QMainWindow):
             bar.setValue(0)
             text = f"Epoch {epoch:,} (until paused)"
         else:
-            bar.setRange(0, max(1, epochs))
-            bar.setValue(min(epoch, max(1, epochs)))
+            # QProgressBar counts in 32 bits: show a fraction of 10,000 instead of epochs
+            bar.setRange(0, PROGRESS_STEPS)
+            bar.setValue(round(PROGRESS_STEPS * min(1.0, epoch / max(1, epochs))))
             text = f"Epoch {epoch:,} / {epochs:,}"
         prefix = {
             "paused": "Paused: ",
@@ -1406,7 +1406,7 @@ class MainWindow(QMainWindow):
 
     def _update_file_actions(self) -> None:
         self.saveModelAction.setEnabled(self._has_network())
-        self.openModelAction.setEnabled(self._loader is None)
+        self.openModelAction.setEnabled(True)  # a newer Open model… replaces one still loading
 
     # ------------------------------------------------------------------ devices (defer_torch)
     @Slot()

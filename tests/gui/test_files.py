@@ -11,6 +11,7 @@ actions only add the file dialog in front of them.
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import pickle
 import threading
@@ -20,7 +21,8 @@ import torch
 from PySide6.QtGui import QKeySequence
 
 from rnn_studio.core import checkpoints
-from rnn_studio.core.checkpoints import FORMAT, VERSION, load_trainer
+from rnn_studio.core.checkpoints import FORMAT, LEGACY_VERSION, VERSION, load_trainer, read_checkpoint
+from tests.hostile_files import HOSTILE
 from rnn_studio.core.config import SEED_SENTENCES
 from rnn_studio.gui import MainWindow
 
@@ -231,16 +233,20 @@ def _bad_file(kind: str, folder, good) -> str:
     elif kind == "a state dict":
         torch.save(torch.nn.Linear(2, 2).state_dict(), path)
     elif kind == "another architecture":
-        payload = torch.load(good, weights_only=True)
+        payload = read_checkpoint(str(good))
         payload["config"]["model"]["arch"] = "lstm"  # the weights are an RNN's
+        payload["version"] = LEGACY_VERSION
         torch.save(payload, path)
+    elif kind in HOSTILE:
+        return str(HOSTILE[kind][0](folder))
     else:
         raise AssertionError(kind)
     return str(path)
 
 
 BAD = ("missing", "folder", "empty", "truncated", "corrupted", "stray bytes", "crafted to run code",
-       "crafted checkpoint", "raw pickle", "text file", "json", "a state dict", "another architecture")
+       "crafted checkpoint", "raw pickle", "text file", "json", "a state dict", "another architecture",
+       *sorted(HOSTILE))  # issue 7's hostile classes, tests/hostile_files.py
 
 
 @pytest.mark.parametrize("kind", BAD)
@@ -257,6 +263,8 @@ def test_a_bad_file_gives_a_message_and_changes_nothing(window, qtbot, tmp_path,
     message = w.message_text()
     assert message.startswith("Could not open the model") and "Nothing in the window was changed" in message
     assert "\n" not in message and "Traceback" not in message
+    if kind in HOSTILE:
+        assert HOSTILE[kind][1] in message, message
     if kind.startswith("crafted") or kind == "raw pickle":
         assert not (tmp_path / "PWNED").exists(), "the crafted file ran code"
         if kind != "raw pickle":
@@ -334,3 +342,37 @@ def test_a_model_trained_on_a_text_file_keeps_the_users_sentences(window, qtbot,
     assert "go on training" not in w.trainButton.toolTip().lower()
     train_to_the_end(w, qtbot, epochs=2)  # a new network, on the sentences in the box
     assert w.worker.trainer.epoch == 2 and w.worker.trainer.task.mode == "sentences"
+
+
+def test_a_newer_open_wins_over_a_file_still_loading(window, qtbot, monkeypatch, tmp_path, seed_model):
+    """Issue 7: a slow file (a hostile pickle, a network drive) never blocks
+    Open model…; the newer file opens and the older one's result is dropped."""
+    release = threading.Event()
+    entered = threading.Event()
+    real_load = checkpoints.load_trainer
+    slow = str(tmp_path / "slow.pt")
+    shutil.copy(seed_model, slow)
+
+    def load(path, *args, **kwargs):
+        if path == slow:
+            entered.set()
+            release.wait(30)
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "load_trainer", load)
+    w = window
+    assert w.open_model(slow)
+    qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
+    assert w.openModelAction.isEnabled()
+    other = tmp_path / "other.pt"
+    shutil.copy(seed_model, other)
+    opened = []
+    w.modelOpened.connect(lambda path, error: opened.append((path, error)))
+    with qtbot.waitSignal(w.modelOpened, timeout=RUN_TIMEOUT_MS):
+        assert w.open_model(str(other))
+    assert opened == [(str(other), "")]
+    release.set()
+    qtbot.wait(300)
+    qtbot.waitUntil(lambda: all(not t.isRunning() for t in w.threads() if t is not w.run_thread), timeout=RUN_TIMEOUT_MS)
+    assert opened == [(str(other), "")], "the older file's result was delivered"
+    assert "other.pt" in w.message_text()
