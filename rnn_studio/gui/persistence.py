@@ -284,7 +284,7 @@ class SettingsKeeper(QObject):
         except Exception:  # noqa: BLE001 - the window must open whatever the file holds
             log.exception("reading the settings from %s failed", self.path)
             self._say("info", "The saved settings could not be read, so some controls show their defaults.")
-        self._write(self._values())
+        self.save()  # marks the session open, and writes back any value that was reset
         self._opening = False
         if self._notes:
             kind = "warning" if any(k == "warning" for k, _ in self._notes) else "info"
@@ -379,7 +379,8 @@ class SettingsKeeper(QObject):
     def _put_sentences(self, text: str) -> bool:
         edit = self._window.dataPanel.sentencesEdit
         longest = max((len(line) for line in text.splitlines()), default=0)
-        if len(text) <= MAX_SENTENCES_CHARS + RESTORE_SLACK_CHARS and longest <= edit.max_line_chars + RESTORE_SLACK_CHARS:
+        slack = RESTORE_SLACK_CHARS
+        if len(text) <= MAX_SENTENCES_CHARS + slack and longest <= edit.max_line_chars + slack:
             # what was saved comes back whole, even past the limit the box keeps
             # for pastes: the panel says it is too long, and nothing typed is lost
             QPlainTextEdit.setPlainText(edit, text)
