@@ -7,9 +7,9 @@ closes; everything else about settings is decided here:
 - **Which file.** A window claims a slot with a ``QLockFile`` holding its
   process id (``rnn-studio.ini.in-use``; QSettings' own ``.lock`` is taken
   only while it writes). A second window on the same folder, in this process
-  or another, finds slot 1 taken and keeps its text in ``rnn-studio-2.ini``,
-  starting from a copy of the first window's, and says so: the window closed
-  last no longer overwrites the other's sentences. A lock left by a crashed
+  or another, finds slot 1 taken and keeps its text in ``rnn-studio-2.ini``
+  (the defaults the first time, then what it saved there), and says so: the
+  window closed last no longer overwrites the other's sentences. A lock left by a crashed
   process is stale (its process is gone) and is taken over.
 - **Reading never raises and never trusts.** Each value is checked against
   its control (type, finite, the spin box's range, an item of the combo box);
@@ -295,21 +295,16 @@ class SettingsKeeper(QObject):
         own = self._settings
         if own.status() != QSettings.Status.NoError:
             self._cannot_save()  # a folder where the file should be reads as AccessError
-        source, own_source = own, True
         if self.slot > 1:
-            seed = self._seed() if self._fresh else None
-            if seed is not None:
-                source, own_source = seed, False
-            self._say("info", self._slot_note(seed is not None))
+            self._say("info", self._slot_note())
         crashed = self._raw(own, "session/open") == "1"
         resets: list[str] = []
 
         def read(key: str, label: str):
-            raw = self._raw(source, key)
+            raw = self._raw(own, key)
             if raw is None:
                 return _MISSING
-            if own_source:
-                self._written[key] = raw if isinstance(raw, str) else ""
+            self._written[key] = raw if isinstance(raw, str) else ""
             if raw is _BAD:
                 resets.append(label)
                 return _MISSING
@@ -349,12 +344,10 @@ class SettingsKeeper(QObject):
                 window.promptPanel.promptEdit.setText(prompt)
             elif prompt is not _MISSING:
                 resets.append("the prompt")
-            folder = self._raw(source, "files/folder")
+            folder = self._raw(own, "files/folder")
             if isinstance(folder, str):
-                self._extra["files/folder"] = folder
-                if own_source:
-                    self._written["files/folder"] = folder
-            if not self._restore_layout(source, own_source):
+                self._extra["files/folder"] = self._written["files/folder"] = folder
+            if not self._restore_layout(own):
                 resets.append("the window's size and layout")
         if crashed:
             self._say("info", self._crash_note(restored, saved_at))
@@ -394,7 +387,7 @@ class SettingsKeeper(QObject):
         self._window.dataPanel.analyse()
         return True
 
-    def _restore_layout(self, source: QSettings, own_source: bool) -> bool:
+    def _restore_layout(self, source: QSettings) -> bool:
         window, ok = self._window, True
         for key, restore in (
             ("window/geometry", window.restoreGeometry),
@@ -404,7 +397,7 @@ class SettingsKeeper(QObject):
             raw = self._raw(source, key)
             if raw is None:
                 continue
-            if own_source and isinstance(raw, str):
+            if isinstance(raw, str):
                 self._written[key] = raw
             data = store.read_bytes(source, key)
             try:
@@ -412,15 +405,6 @@ class SettingsKeeper(QObject):
             except Exception:  # noqa: BLE001
                 ok = False
         return ok
-
-    def _seed(self) -> QSettings | None:
-        """The first window's file, read only, for a second window that has none yet."""
-        try:
-            if not os.path.isfile(self.base_path) or os.path.getsize(self.base_path) > store.MAX_SETTINGS_BYTES:
-                return None
-        except OSError:
-            return None
-        return QSettings(self.base_path, QSettings.Format.IniFormat)
 
     def _set_aside_if_too_large(self) -> None:
         path = self.path
@@ -452,15 +436,9 @@ class SettingsKeeper(QObject):
             f"{os.path.basename(aside)} in the same folder, and the window opened with the defaults.",
         )
 
-    def _slot_note(self, seeded: bool) -> str:
+    def _slot_note(self) -> str:
         name, first = os.path.basename(self.path), os.path.basename(self.base_path)
-        start = (
-            "it started from a copy of what that window had saved."
-            if seeded
-            else "it brought back what was last saved there."
-            if not self._fresh
-            else "it started with the defaults."
-        )
+        start = "it starts with the defaults." if self._fresh else "it brought back what was last saved there."
         return (
             f"Another RNN Studio window is already open with the settings in {self.folder}. So that neither "
             f"window overwrites the other's sentences, this one keeps its own in {name} there (the other keeps "

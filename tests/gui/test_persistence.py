@@ -286,7 +286,7 @@ def test_two_windows_on_one_folder_keep_their_texts_apart(qtbot, settings_dir):
     second = open_window(qtbot)
     text = second.message_text()
     assert "Another RNN Studio window" in text and "rnn-studio-2.ini" in text and str(settings_dir) in text
-    assert second.sentencesEdit.toPlainText() == "the first window's text"  # a copy to start from
+    assert second.sentencesEdit.toPlainText().splitlines() == list(SEED_SENTENCES)  # its own slot: the defaults
     second.sentencesEdit.setPlainText("the second window's text")
     first.close()
     second.close()  # closed last: before, it overwrote the first window's sentences
@@ -295,6 +295,9 @@ def test_two_windows_on_one_folder_keep_their_texts_apart(qtbot, settings_dir):
     assert not list(settings_dir.glob(f"*{IN_USE_SUFFIX}"))  # both slots freed
     again = open_window(qtbot)
     assert again.sentencesEdit.toPlainText() == "the first window's text" and again.message_text() == ""
+    second_again = open_window(qtbot)  # a second window again: the second one's text comes back
+    assert second_again.sentencesEdit.toPlainText() == "the second window's text"
+    assert "brought back what was last saved there" in second_again.message_text()
 
 
 LOCK_SCRIPT = """
