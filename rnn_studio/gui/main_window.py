@@ -4,7 +4,8 @@ Panels (rnn_studio/gui/panels/) hold the widgets; the worker
 (rnn_studio/gui/worker.py) runs the core Trainer in a QThread. This module
 builds a RunConfig from the panels, starts/pauses/steps/stops runs, routes the
 worker's batched signals to the views and redraws them on a timer only when
-something changed, and keeps what the user typed in QSettings.
+something changed. What the user typed and chose is kept by a
+``SettingsKeeper`` (rnn_studio/gui/persistence.py); the window only wires it.
 
 Run states: ``idle`` (no run), ``running``, ``paused`` (a run exists: the
 settings that define it are locked), ``finished``, ``stopped``, ``failed``
@@ -37,6 +38,7 @@ import math
 import os
 import stat
 import time
+from contextlib import contextmanager
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -64,7 +66,7 @@ from ..core.config import ARCH_LABELS, MAX_SENTENCES_CHARS, RunConfig, defaults_
 from ..core.errors import StudioError
 from ..core.resources import check_fits
 from ..core.text import clean_sentences
-from . import settings as store
+from .persistence import SettingsKeeper
 from .panels.common import GrowingBuffer, MessageBar, tooltip
 from .panels.data_panel import DataPanel
 from .panels.gradient_panel import GradientView
@@ -73,7 +75,7 @@ from .panels.model_panel import ModelPanel, count_parameters
 from .panels.prompt_panel import PromptPanel
 from .panels.sine_plot import SineView
 from .panels.text_view import TextView
-from .panels.training_panel import FLAT_OUT, TrainingPanel
+from .panels.training_panel import TrainingPanel
 from .worker import DeviceScan, RunHandle, TrainingWorker, warm_up_in_background
 
 # The timer ticks at least this far apart; each tick redraws one view whose data
@@ -85,7 +87,6 @@ MAX_REDRAW_INTERVAL_MS = 500  # ...and at least twice a second
 # grows until the GUI thread is busy at most this fraction of the time.
 GUI_BUSY_TARGET = 0.08
 PACED_GUI_BUSY_TARGET = 0.5  # when the pace control slows training, smooth drawing matters more
-AUTOSAVE_DELAY_MS = 600  # settings and sentences are saved this long after the last edit
 STOP_WAIT_MS = 1000
 PROGRESS_STEPS = 10_000  # the progress bar's range, whatever the number of epochs
 # Closing waits at most this long for all threads together; one still running
@@ -178,9 +179,11 @@ class MainWindow(QMainWindow):
         self.last_metrics: dict | None = None
 
         self._build_ui()
+        self._keeper = SettingsKeeper(self)
         self._connect()
-        self._settings = store.open_settings()
-        self._restore_settings()
+        self._keeper.restore()
+        self._sync_view_task()
+        self._update_device_status()
         self._update_controls()
         self._update_parameter_count()
         if defer_torch:
@@ -494,10 +497,6 @@ class MainWindow(QMainWindow):
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
         self._redraw_timer.timeout.connect(self._redraw)
-        self._autosave_timer = QTimer(self)
-        self._autosave_timer.setSingleShot(True)
-        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
-        self._autosave_timer.timeout.connect(self.save_settings)
 
     # ------------------------------------------------------------------ settings -> config
     def build_config(self) -> RunConfig:
@@ -713,11 +712,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ files
     def _model_folder(self) -> str:
-        folder = store.read_json(self._settings, "files/folder")
-        return folder if isinstance(folder, str) and os.path.isdir(folder) else os.path.expanduser("~")
+        folder = self._keeper.model_folder()
+        return folder if folder and os.path.isdir(folder) else os.path.expanduser("~")
 
     def _remember_folder(self, path: str) -> None:
-        store.write_json(self._settings, "files/folder", os.path.dirname(os.path.abspath(path)))
+        self._keeper.remember_folder(os.path.dirname(os.path.abspath(path)))
 
     @Slot()
     def _save_model_clicked(self) -> None:
@@ -1477,144 +1476,30 @@ class MainWindow(QMainWindow):
         status = shown if shown is not None else count
         self.parameterStatus.setText("Parameters: –" if status is None else f"Parameters: {status:,}")
 
-    # ------------------------------------------------------------------ persistence
-    def _schedule_autosave(self, *_args) -> None:
-        if not self._restoring:
-            self._autosave_timer.start()
-
-    def _controls(self) -> dict:
-        d, m, t, p = self.dataPanel, self.modelPanel, self.trainingPanel, self.promptPanel
-        return {
-            "task": d.task,
-            "sine_mode": d.sine_mode,
-            "sine_windows": d.sineWindowsSpin.value(),
-            "sine_window_len": d.sineLengthSpin.value(),
-            "sine_noise": d.sineNoiseSpin.value(),
-            "arch": m.arch,
-            "layers": m.layersSpin.value(),
-            "hidden": m.hiddenSpin.value(),
-            "encoding": m.encoding,
-            "dropout": m.dropoutSpin.value(),
-            "optimizer": t.optimizer,
-            "lr": t.lrSpin.value(),
-            "epochs": t.epochsSpin.value(),
-            "until_paused": t.untilPausedCheck.isChecked(),
-            "clip": t.clipSpin.value(),
-            "seed": t.seedSpin.value(),
-            "pace_index": t.paceSlider.value(),
-            "device": t.wanted_device,
-            "log_scale": self.logScaleCheck.isChecked(),
-            "length": p.lengthSpin.value(),
-            "temperature_x100": p.temperatureSlider.value(),
-        }
-
-    @Slot()
-    def save_settings(self, geometry: bool = False) -> None:
-        """Write what the user typed and chose; called debounced after edits and on close."""
-        self._autosave_timer.stop()
-        s = self._settings
-        store.write_json(s, "controls", self._controls())
-        if self.dataPanel.sentencesEdit.length() <= MAX_SENTENCES_CHARS:
-            store.write_json(s, "sentences", self.dataPanel.sentences_text())
-        store.write_json(s, "prompt", self.promptPanel.promptEdit.text())
-        if geometry:
-            store.write_bytes(s, "window/geometry", self.saveGeometry())
-            store.write_bytes(s, "window/state", self.saveState())
-            for name in ("mainSplitter", "viewSplitter", "plotSplitter", "textSplitter"):
-                store.write_bytes(s, f"window/{name}", getattr(self, name).saveState())
-        s.sync()
-
-    def _restore_settings(self) -> None:
-        s = self._settings
-        crashed = str(s.value("session/open", "0")) == "1"
+    # ------------------------------------------------------------------ persistence (SettingsKeeper decides)
+    @contextmanager
+    def restoring(self):
+        """Controls set from saved settings, not edited: no task defaults, no autosave, no notes."""
         self._restoring = True
-        restored_text = False
         try:
-            controls = store.read_json(s, "controls", {})
-            if isinstance(controls, dict):
-                self._apply_controls(controls)
-            sentences = store.read_json(s, "sentences")
-            if isinstance(sentences, str) and sentences.strip():
-                self.dataPanel.sentencesEdit.setPlainText(sentences)
-                self.dataPanel.analyse()
-                restored_text = True
-            prompt = store.read_json(s, "prompt")
-            if isinstance(prompt, str):
-                self.promptPanel.promptEdit.setText(prompt)
-            geometry = store.read_bytes(s, "window/geometry")
-            if geometry is not None:
-                self.restoreGeometry(geometry)
-            state = store.read_bytes(s, "window/state")
-            if state is not None:
-                self.restoreState(state)
-            for name in ("mainSplitter", "viewSplitter", "plotSplitter", "textSplitter"):
-                data = store.read_bytes(s, f"window/{name}")
-                if data is not None:
-                    getattr(self, name).restoreState(data)
+            yield
         finally:
             self._restoring = False
-        self._sync_view_task()
-        self._update_device_status()
-        if crashed and restored_text:
-            self.show_message(
-                "info", "RNN Studio did not close normally last time: your sentences and settings have been restored."
-            )
-        s.setValue("session/open", "1")
-        s.sync()
 
-    def _apply_controls(self, c: dict) -> None:
-        """Set each control from saved values, skipping anything odd."""
-        d, m, t, p = self.dataPanel, self.modelPanel, self.trainingPanel, self.promptPanel
+    def _schedule_autosave(self, *_args) -> None:
+        if not self._restoring:
+            self._keeper.schedule()
 
-        def number(key, kind, setter):
-            value = c.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                try:
-                    setter(kind(value))
-                except (ValueError, OverflowError):
-                    pass
-
-        def text(key, setter):
-            if isinstance(c.get(key), str):
-                setter(c[key])
-
-        text("task", d.set_task)
-        text("sine_mode", d.set_sine_mode)
-        number("sine_windows", int, d.sineWindowsSpin.setValue)
-        number("sine_window_len", int, d.sineLengthSpin.setValue)
-        number("sine_noise", float, d.sineNoiseSpin.setValue)
-        text("arch", m.set_arch)
-        number("layers", int, m.layersSpin.setValue)
-        number("hidden", int, m.hiddenSpin.setValue)
-        text("encoding", m.set_encoding)
-        number("dropout", float, m.dropoutSpin.setValue)
-        text("optimizer", t.set_optimizer)
-        number("lr", float, t.lrSpin.setValue)
-        number("epochs", int, t.epochsSpin.setValue)
-        if isinstance(c.get("until_paused"), bool):
-            t.untilPausedCheck.setChecked(c["until_paused"])
-        number("clip", float, t.clipSpin.setValue)
-        number("seed", int, t.seedSpin.setValue)
-        value = c.get("pace_index")
-        if isinstance(value, int) and 0 <= value <= FLAT_OUT:
-            t.paceSlider.setValue(value)
-        text("device", t.set_device)
-        if isinstance(c.get("log_scale"), bool):
-            self.logScaleCheck.setChecked(c["log_scale"])
-        number("length", int, p.lengthSpin.setValue)
-        number("temperature_x100", int, p.temperatureSlider.setValue)
+    def save_settings(self, geometry: bool = False) -> None:
+        """Write what the user typed and chose now (only what changed); never raises."""
+        self._keeper.save(geometry=geometry)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save, disappear at once, then end any run (within about a second
         unless one training step takes longer: the worker stops between steps)."""
         self._redraw_timer.stop()
-        try:
-            self.save_settings(geometry=True)
-            self._settings.setValue("session/open", "0")
-            self._settings.sync()
-        except Exception:  # noqa: BLE001 - a settings problem must not keep the window open
-            pass
+        self._keeper.close()  # saves, marks the session closed and frees this window's settings slot
         self.hide()  # the user sees the window go now, even while a long step finishes
         self.closed_cleanly = self._stop_all()
         if self.run_state in IN_PROGRESS:

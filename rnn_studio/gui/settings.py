@@ -8,9 +8,14 @@ under the temporary folder: windows within one test share their settings (a
 restore test works), but no test opens on what another one chose. Otherwise it
 is the usual per-user location for "RNN Studio".
 
+A window opened while another one holds the folder writes ``rnn-studio-2.ini``
+(then ``-3``...) beside it: ``settings_file(slot)`` names each; which window
+gets which slot is rnn_studio/gui/persistence.py's business.
+
 Text goes through JSON (ASCII escapes) so that NUL, newlines, right-to-left
 marks or emoji in the sentences survive the INI format unchanged, and a
-damaged file reads back as "nothing saved" instead of raising.
+damaged file reads back as "nothing saved" instead of raising (whatever the
+damage: a value nested 5,000 levels deep raises RecursionError in json).
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ from PySide6.QtCore import QByteArray, QSettings
 SETTINGS_ENV = "RNN_STUDIO_SETTINGS_DIR"
 FILE_NAME = "rnn-studio.ini"
 PYTEST_ENV = "PYTEST_CURRENT_TEST"  # "path::test_name (setup)", set by pytest while a test runs
+# The largest settings file read. A full sentence box is 200,000 UTF-16 units; JSON
+# writes a non-ASCII unit as \uXXXX and the INI format doubles its backslash, so
+# at most 7 bytes a unit: 1.4 MB. 4 MiB leaves room for text typed past the limit,
+# the prompt and the window layout, and QSettings parses it in a fraction of a
+# second (a 100 MB file took ~6 s to open and ~4 s per autosave).
+MAX_SETTINGS_BYTES = 4 * 1024 * 1024
 
 
 def settings_folder() -> str | None:
@@ -41,15 +52,27 @@ def settings_folder() -> str | None:
     return None
 
 
-def open_settings() -> QSettings:
+def settings_file(slot: int = 1) -> str:
+    """The INI file of window slot ``slot``: 1 is the usual one; 2, 3... are
+    for windows opened while another one uses the folder."""
     folder = settings_folder()
     if folder:
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError:
-            pass  # QSettings reports the write failure through status(); nothing is lost in memory
-        return QSettings(os.path.join(folder, FILE_NAME), QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "RNN Studio", "RNN Studio")
+        path = os.path.join(folder, FILE_NAME)
+    else:
+        path = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "RNN Studio", "RNN Studio").fileName()
+    if slot == 1:
+        return path
+    stem, ext = os.path.splitext(path)
+    return f"{stem}-{slot}{ext}"
+
+
+def open_settings(slot: int = 1) -> QSettings:
+    path = settings_file(slot)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    except OSError:
+        pass  # QSettings reports the write failure through status(); nothing is lost in memory
+    return QSettings(path, QSettings.Format.IniFormat)
 
 
 def write_json(settings: QSettings, key: str, value) -> None:
@@ -57,12 +80,12 @@ def write_json(settings: QSettings, key: str, value) -> None:
 
 
 def read_json(settings: QSettings, key: str, default=None):
-    raw = settings.value(key)
-    if raw is None:
-        return default
     try:
+        raw = settings.value(key)
+        if raw is None:
+            return default
         return json.loads(str(raw))
-    except (ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - RecursionError, huge numbers, odd QVariants: all mean "not saved"
         return default
 
 
@@ -71,10 +94,10 @@ def write_bytes(settings: QSettings, key: str, value: QByteArray) -> None:
 
 
 def read_bytes(settings: QSettings, key: str) -> QByteArray | None:
-    raw = settings.value(key)
-    if not raw:
-        return None
     try:
+        raw = settings.value(key)
+        if not raw:
+            return None
         return QByteArray.fromBase64(str(raw).encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+    except Exception:  # noqa: BLE001 - a damaged value reads as "not saved"
         return None
