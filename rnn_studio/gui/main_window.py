@@ -66,7 +66,6 @@ from ..core.config import ARCH_LABELS, MAX_SENTENCES_CHARS, RunConfig, defaults_
 from ..core.errors import StudioError
 from ..core.resources import check_fits
 from ..core.text import clean_sentences
-from .persistence import SettingsKeeper
 from .panels.common import GrowingBuffer, MessageBar, tooltip
 from .panels.data_panel import DataPanel
 from .panels.gradient_panel import GradientView
@@ -76,6 +75,7 @@ from .panels.prompt_panel import PromptPanel
 from .panels.sine_plot import SineView
 from .panels.text_view import TextView
 from .panels.training_panel import TrainingPanel
+from .persistence import SettingsKeeper
 from .worker import DeviceScan, RunHandle, TrainingWorker, warm_up_in_background
 
 # The timer ticks at least this far apart; each tick redraws one view whose data
@@ -1328,9 +1328,12 @@ class MainWindow(QMainWindow):
             bar.setValue(0)
             text = f"Epoch {epoch:,} (until paused)"
         else:
-            # QProgressBar counts in 32 bits: show a fraction of 10,000 instead of epochs
-            bar.setRange(0, PROGRESS_STEPS)
-            bar.setValue(round(PROGRESS_STEPS * min(1.0, epoch / max(1, epochs))))
+            if epochs < 2**31:
+                bar.setRange(0, max(1, epochs))
+                bar.setValue(min(epoch, max(1, epochs)))
+            else:  # QProgressBar counts in 32 bits: show a fraction instead
+                bar.setRange(0, PROGRESS_STEPS)
+                bar.setValue(round(PROGRESS_STEPS * min(1.0, epoch / epochs)))
             text = f"Epoch {epoch:,} / {epochs:,}"
         prefix = {
             "paused": "Paused: ",

@@ -11,9 +11,9 @@ actions only add the file dialog in front of them.
 from __future__ import annotations
 
 import json
-import shutil
 import os
 import pickle
+import shutil
 import threading
 
 import pytest
@@ -22,9 +22,9 @@ from PySide6.QtGui import QKeySequence
 
 from rnn_studio.core import checkpoints
 from rnn_studio.core.checkpoints import FORMAT, LEGACY_VERSION, VERSION, load_trainer, read_checkpoint
-from tests.hostile_files import HOSTILE
 from rnn_studio.core.config import SEED_SENTENCES
 from rnn_studio.gui import MainWindow
+from tests.hostile_files import HOSTILE
 
 RUN_TIMEOUT_MS = 60_000
 MY_SENTENCES = "my own sentence\nanother one, typed by hand\n"
