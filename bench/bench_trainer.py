@@ -6,7 +6,8 @@ Prints figures and, for each comparison, the ratio measured in the same run:
    total and per-parameter gradient norms, non-finite check, wall time, and
    ||dLoss/dh_t|| of every time step every ``time_grad_every`` steps) against
    seed 000's training loop, on the same model, data and seed. Also with the
-   per-time-step norms taken on every step.
+   per-time-step norms taken on every step, and with the steps driven by
+   ``core.session.Session`` (the CLI's and the window's loop).
 2. sine next-value (seed 002): the same comparison (1000 windows x 20 points,
    hidden 32, Adam 0.001, MSE).
 3. the from-scratch Elman layer against nn.RNN, forward + backward, at the text
@@ -79,6 +80,24 @@ def time_trainer(cfg: RunConfig, epochs: int):
     seconds = clock.stop()
     assert all(r.time_grad_norms is not None for r in reports[:: cfg.train.time_grad_every])
     return seconds, [r.loss for r in reports[9::10]]
+
+
+def time_session(cfg: RunConfig, epochs: int):
+    """``time_trainer``'s steps driven by ``core.session.Session``, the loop the
+    CLI and the window run (request peek, stop check, batching every 40 ms),
+    with a listener that only keeps the batches."""
+    from rnn_studio.core.events import StepBatch
+    from rnn_studio.core.session import Session
+
+    trainer = fresh_trainer(cfg)
+    batches = []
+    # thread_policy=False: both sides keep the thread count --threads set
+    session = Session(trainer=trainer, epochs=epochs, thread_policy=False)
+    clock = Clock()
+    session.run(batches.append)
+    seconds = clock.stop()
+    losses = [float(v) for b in batches if isinstance(b, StepBatch) for v in b.loss]
+    return seconds, losses[9::10]
 
 
 def time_plain_text(cfg: RunConfig, epochs: int, release: bool = False):
@@ -217,11 +236,13 @@ def bench_task(name: str, cfg: RunConfig, plain, epochs: int, repeats: int) -> d
     default_every = cfg.train.time_grad_every
     seed, lean = "plain loop (seed)", "plain loop, releasing each step's tensors"
     default, every = f"Trainer, dLoss/dh_t every {default_every} steps (default)", "Trainer, dLoss/dh_t every step"
+    session = f"Session loop over the Trainer, dLoss/dh_t every {default_every} steps"
     sides = {
         seed: lambda n: plain(with_every(cfg, None), n),
         lean: lambda n: plain(with_every(cfg, None), n, release=True),
         default: lambda n: time_trainer(with_every(cfg, None), n),
         every: lambda n: time_trainer(with_every(cfg, 1), n),
+        session: lambda n: time_session(with_every(cfg, None), n),
     }
     result = compare(name, sides, epochs, repeats)
     print_comparison(result)
@@ -235,6 +256,11 @@ def bench_task(name: str, cfg: RunConfig, plain, epochs: int, repeats: int) -> d
             f"{paired_ratio(result, label, lean, 'cpu'):.3f}"
             for label in (default, every)
         )
+    )
+    # The loop's own cost: the same Trainer steps, called directly or by the Session
+    print(
+        f"Session loop against calling Trainer.step() directly (wall / CPU time): "
+        f"{paired_ratio(result, session, default, 'wall'):.3f} / {paired_ratio(result, session, default, 'cpu'):.3f}"
     )
     return result
 

@@ -1,7 +1,8 @@
 """Command line: ``rnn-studio`` (the window), ``train`` and ``complete``.
 
 A user's mistake never ends in a traceback: each is one line on stderr and
-exit status 2. Training runs the same ``Trainer`` the window uses.
+exit status 2. Training runs the same ``Trainer``, stepped by the same
+``core.session.Session`` loop, as the window.
 """
 
 from __future__ import annotations
@@ -163,49 +164,48 @@ class _Progress:
 
 def cmd_train(args) -> int:
     from .core.checkpoints import check_writable_folder, save_checkpoint
-    from .core.resources import apply_thread_policy
+    from .core.events import Diverged, EpochEnded, Warned
+    from .core.session import Session
     from .core.training import Trainer
 
     cfg = config_from_args(args)
     if args.save:
         check_writable_folder(args.save)
     trainer = Trainer(cfg)
-    apply_thread_policy(trainer.parameter_count, trainer.device.type)
     epochs = cfg.train.epochs
     progress = None if args.json else _Progress(epochs)
     out = sys.stdout
-    start = time.perf_counter()
-    epoch_start = start
-    grad_norms: list[float] = []
+    # the window's loop, without its pause on divergence: a script has no
+    # Resume button, so three skipped updates in a row end the run instead
+    session = Session(trainer=trainer, epochs=epochs, epoch_events=True, pause_on_divergence=False)
     final_loss = None
-    skipped_in_a_row = 0
-    while trainer.epoch < epochs:
-        report = trainer.step()
-        if report.skipped:
-            skipped_in_a_row += 1
-            sys.stderr.write(f"rnn-studio: step {report.step}: {report.skipped}; update skipped "
-                             f"(try a lower --lr or --clip)\n")
-            if skipped_in_a_row >= 3:
-                sys.stderr.write("rnn-studio: error: training diverged: three updates in a row were non-finite; "
-                                 f"lower the learning rate (now {trainer.lr:g}) or set --clip\n")
-                return 1
-            continue
-        skipped_in_a_row = 0
-        if report.warning:
-            sys.stderr.write(f"rnn-studio: warning: {report.warning}\n")
-        grad_norms.append(report.grad_norm)
-        if report.epoch_done:
-            now = time.perf_counter()
-            final_loss = report.epoch_loss
+    diverged = False
+
+    def on_event(event) -> None:
+        nonlocal final_loss, diverged
+        if isinstance(event, EpochEnded):
+            final_loss = event.loss
             if args.json:
-                row = {"epoch": report.epoch, "loss": report.epoch_loss,
-                       "grad_norm": float(sum(grad_norms) / len(grad_norms)), "ms": (now - epoch_start) * 1000.0}
+                row = {"epoch": event.epoch, "loss": event.loss, "grad_norm": event.grad_norm, "ms": event.ms}
                 out.write(json.dumps(row) + "\n")
                 out.flush()  # a reader on a pipe sees each epoch as it ends
             else:
-                progress.update(report.epoch, report.epoch_loss, trainer.steps, force=report.epoch == epochs)
-            grad_norms = []
-            epoch_start = now
+                progress.update(event.epoch, event.loss, event.steps, force=event.epoch == epochs)
+        elif isinstance(event, Diverged):
+            sys.stderr.write(f"rnn-studio: step {event.step}: {event.reason}; update skipped "
+                             f"(try a lower --lr or --clip)\n")
+            if event.in_a_row >= 3 and not diverged:
+                diverged = True
+                sys.stderr.write("rnn-studio: error: training diverged: three updates in a row were non-finite; "
+                                 f"lower the learning rate (now {event.lr:g}) or set --clip\n")
+                session.request_stop()  # seen before the next step
+        elif isinstance(event, Warned):
+            sys.stderr.write(f"rnn-studio: warning: {event.message}\n")
+
+    start = time.perf_counter()
+    session.run(on_event, reraise=True)
+    if diverged:
+        return 1
     elapsed = time.perf_counter() - start
     if progress:
         progress.close()

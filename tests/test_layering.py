@@ -20,6 +20,7 @@ import contextlib, io, json, os, sys, tempfile
 import rnn_studio.core
 import rnn_studio.core.config, rnn_studio.core.data, rnn_studio.core.models, rnn_studio.core.training
 import rnn_studio.core.generation, rnn_studio.core.checkpoints, rnn_studio.core.devices, rnn_studio.core.errors
+import rnn_studio.core.session, rnn_studio.core.events
 import rnn_studio.cli
 from rnn_studio.cli import main
 ck = os.path.join(tempfile.mkdtemp(), "ck.pt")
