@@ -2,7 +2,10 @@
 
 The first data item of ``lossPlot`` is the loss per step (x = step number).
 For text, a dashed line marks ln(vocabulary size): the cross-entropy of a
-uniform guess, the loss an untrained network starts near.
+uniform guess, the loss an untrained network starts near. The vocabulary has
+one slot more than the characters the sentences use (index 0 is kept for
+characters never seen in training), and the line's label says so: otherwise
+"17 different characters" beside "ln 18" reads as a mistake.
 """
 
 from __future__ import annotations
@@ -12,8 +15,57 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetricsF
 
-from .common import BLUE, GREY, LABEL_PT, GrowingBuffer, make_plot, set_title
+from .common import (
+    BLUE,
+    GREY,
+    LABEL_PT,
+    PROJECTOR_TEXT_PX,
+    GrowingBuffer,
+    explanation_tip,
+    make_plot,
+    plot_text,
+    set_plot_projector,
+    set_title,
+    styled_pen,
+)
+
+TITLE = "Loss"
+EXPLANATION = (
+    "How wrong the network still is, one point per training step (one epoch: one pass over the data). "
+    "For text it is the cross-entropy of the next-letter guesses: 0 would mean the network is sure of "
+    "every next letter and right. The dashed line is a blind uniform guess, ln(number of choices): "
+    "every character of the sentences plus one slot the vocabulary keeps for characters never seen in "
+    "training. An untrained network starts near that line. For the sine wave the loss is the mean "
+    "squared error between the predicted and the true values. "
+    "How to read it: the curve should fall, quickly at first, then flatten. Spikes or a climb mean the "
+    "steps are too large: lower the learning rate or turn on gradient clipping. A curve that flattens "
+    "high means the network cannot do better: try more hidden units or an LSTM or GRU. Tick "
+    "'log scale' to see the small improvements late in training."
+)
+
+CURVE_PX = 2.5
+REFERENCE_PX = 2.0
+
+
+def uniform_guess_texts(vocab_size: int) -> list[str]:
+    """The reference line's label, ln(choices) with the unknown slot counted
+    aloud, from the widest layout to the narrowest."""
+    characters = vocab_size - 1
+    noun = "character" if characters == 1 else "characters"
+    guess, value = "uniform guess:", f"ln {vocab_size} = {math.log(vocab_size):.2f}"
+    count, slot = f"({characters} {noun}", "+ 1 slot for unseen ones)"
+    return [
+        f"{guess} {value}\n{count} {slot}",
+        f"{guess} {value}\n{count}\n{slot}",
+        f"{guess}\n{value}\n{count}\n{slot}",
+        f"{guess}\n{value}\n{count}\n+ 1 slot for\nunseen ones)",
+    ]
+
+
+def uniform_guess_text(vocab_size: int) -> str:
+    return uniform_guess_texts(vocab_size)[0]
 
 
 class LossView:
@@ -22,20 +74,42 @@ class LossView:
         item = self.plot.getPlotItem()
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
-        self.curve = item.plot(pen=pg.mkPen(BLUE, width=2.5), name="loss")
+        self.curve = item.plot(pen=styled_pen(BLUE, CURVE_PX), name="loss")
         self.buffer = GrowingBuffer(2)
         self.reference = pg.InfiniteLine(
-            angle=0, movable=False, pen=pg.mkPen(GREY, width=2, style=Qt.PenStyle.DashLine)
+            angle=0, movable=False, pen=styled_pen(GREY, REFERENCE_PX, style=Qt.PenStyle.DashLine)
         )
+        # below the line when it is in the upper half of the view, above it otherwise
+        # (pyqtgraph picks between the two anchors): the label never leaves the plot
+        # under the title, where the line sits when training starts. Its right edge
+        # at the plot's right, where the loss has fallen by then, keeps a wide label
+        # inside a narrow plot.
         self.reference_label = pg.InfLineLabel(
-            self.reference, text="", position=0.5, anchors=[(0.5, 1), (0.5, 1)], color="#444444"
+            self.reference,
+            text="",
+            position=0.99,
+            anchors=[(1, -0.15), (1, 1.15)],  # clear of the line's dashes
+            color="#333333",
+            fill=pg.mkBrush(255, 255, 255, 170),  # the curve shows through where it passes
         )
-        self.reference_label.setFont(_font(LABEL_PT - 1))
         self.reference.hide()
         item.addItem(self.reference, ignoreBounds=True)
         self._reference_value: float | None = None
+        self._vocab_size: int | None = None
         self._log = False
         self.dirty = False
+        item.getViewBox().sigResized.connect(self._fit_reference_label)
+        self.plot.setToolTip(explanation_tip(self.explanation()))
+
+    def explanation(self) -> str:
+        """The paragraph a class reads about this view (its tooltip and Help text)."""
+        if self._vocab_size:
+            n = self._vocab_size
+            return (
+                f"{EXPLANATION}\n\nHere: {n - 1} different characters + 1 slot for unseen ones = {n} choices, "
+                f"so a uniform guess costs ln {n} = {math.log(n):.2f}."
+            )
+        return EXPLANATION
 
     def reset(self) -> None:
         self.buffer.clear()
@@ -47,13 +121,16 @@ class LossView:
         kind = "cross-entropy" if task == "text" else "mean squared error"
         set_title(self.plot, f"Loss ({kind})")
         if task == "text" and vocab_size and vocab_size > 1:
+            self._vocab_size = vocab_size
             self._reference_value = math.log(vocab_size)
-            self.reference_label.setFormat(f"uniform guess: ln {vocab_size} = {self._reference_value:.2f}")
             self.reference.show()
+            self._fit_reference_label()
         else:
+            self._vocab_size = None
             self._reference_value = None
             self.reference.hide()
         self._place_reference()
+        self.plot.setToolTip(explanation_tip(self.explanation()))
 
     def append(self, steps: np.ndarray, losses: np.ndarray) -> None:
         if self.buffer.extend_finite(steps, losses):
@@ -75,6 +152,36 @@ class LossView:
         self.plot.getPlotItem().setLogMode(False, on)
         self._place_reference()
 
+    def set_projector(self, enabled: bool, scale: float = 1.5) -> None:
+        """Projector-sized text and thicker lines; ``enabled=False`` restores the desktop look."""
+        set_plot_projector(self.plot, enabled, scale)
+        self.curve.setPen(styled_pen(BLUE, CURVE_PX, enabled, scale))
+        self.reference.setPen(styled_pen(GREY, REFERENCE_PX, enabled, scale, Qt.PenStyle.DashLine))
+        self._fit_reference_label()
+
+    def _fit_reference_label(self, *_args) -> None:
+        """The widest layout of the label that fits the plot's width, at the label's
+        size or, in a narrow plot, a little smaller (never under the projector floor)."""
+        if self._vocab_size is None:
+            return
+        style = plot_text(self.plot)
+        wanted = round(style.pixels(LABEL_PT - 1))
+        smallest = max(PROJECTOR_TEXT_PX, round(0.8 * wanted)) if style.projector else round(0.8 * wanted)
+        room = self.plot.getPlotItem().getViewBox().width() - 12  # the text's margins and a gap
+        texts = uniform_guess_texts(self._vocab_size)
+        text, pixels = texts[-1], smallest  # nothing fits: the narrowest, cut at its left
+        for size in range(wanted, smallest - 1, -1):
+            metrics = QFontMetricsF(_pixel_font(size))
+            fitting = [t for t in texts if max(metrics.horizontalAdvance(line) for line in t.split("\n")) <= room]
+            if fitting or room <= 0:  # not laid out yet: the widest, at full size
+                text, pixels = (fitting[0] if fitting else texts[0]), size
+                break
+        if text != self.reference_label.format:
+            self.reference_label.setFormat(text)
+        if self.reference_label.textItem.font().pixelSize() != pixels:
+            self.reference_label.setFont(_pixel_font(pixels))
+        self.reference_label.updatePosition()
+
     def _place_reference(self) -> None:
         value = self._reference_value
         if value is None:
@@ -86,9 +193,7 @@ class LossView:
         return self.buffer.size
 
 
-def _font(points: int):
-    from PySide6.QtGui import QFont
-
+def _pixel_font(pixels: int) -> QFont:
     font = QFont()
-    font.setPointSize(points)
+    font.setPixelSize(pixels)
     return font

@@ -14,10 +14,24 @@ import html
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QTextEdit
 
-from .common import GREEN, GREY, RED
+from .common import GREEN, GREY, RED, explanation_tip
 
 MAX_SENTENCES_SHOWN = 40
 MAX_CHARS_SHOWN = 160
+FONT_PT = 14
+PROJECTOR_FONT_PT = 18  # at least this on a projector
+
+TITLE = "The network reads the sentences"
+EXPLANATION = (
+    "The network's current reading of every training sentence. Top line: the sentence. Under it: "
+    "for each position, the letter the network thinks comes next, given the letters before it. "
+    "Right guesses are green, wrong ones white on red (a wrong space shows as ·); the first letter "
+    "is grey, because nothing comes before it to guess from. The count at the end of a line is how "
+    "many it got right. How to read it: early on it guesses the same common letter (often a space) "
+    "everywhere; then the frequent letters come, and finally whole words. Letters that could be "
+    "followed by several others stay red longest. What to try: a longer or repetitive sentence, "
+    "fewer hidden units, or two sentences that start the same way and then part."
+)
 
 
 def reading_html(sentences: list[dict]) -> tuple[str, int, int]:
@@ -65,15 +79,22 @@ class TextView(QTextEdit):
         self.setReadOnly(True)
         font = QFont("DejaVu Sans Mono")
         font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(14)
+        font.setPointSize(FONT_PT)
         self.setFont(font)
-        self.setToolTip(
-            "Top line: a training sentence. Under it: the network's guess for each next letter "
-            "given the letters before it; wrong guesses are red."
-        )
+        self.setToolTip(explanation_tip(EXPLANATION))
         self.accuracy = None
         self._pending = None
         self.clear_reading()
+
+    def explanation(self) -> str:
+        """The paragraph a class reads about this view (its tooltip and Help text)."""
+        return EXPLANATION
+
+    def set_projector(self, enabled: bool, scale: float = 1.5) -> None:
+        """Larger letters for a projector; ``enabled=False`` restores the desktop size."""
+        font = self.font()
+        font.setPointSize(max(PROJECTOR_FONT_PT, round(FONT_PT * scale)) if enabled else FONT_PT)
+        self.setFont(font)
 
     def clear_reading(self) -> None:
         self._pending = None
