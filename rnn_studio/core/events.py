@@ -141,6 +141,7 @@ class Saved:
     path: str
     epoch: int | None
     error: str | None = None
+    written: str | None = None  # the file written: the link's target when ``path`` is a symbolic link
 
 
 @dataclass(frozen=True)

@@ -528,25 +528,26 @@ class Session:
     def _save(self, request: SaveRequest) -> None:
         trainer = self.trainer
         saved_epoch = None
+        written = None
         if trainer is None:
             error = "there is no trained network to save yet: press Train first"
         else:
             from .checkpoints import save_checkpoint
 
             def write():
-                nonlocal saved_epoch
+                nonlocal saved_epoch, written
                 if self._epochs is not None:  # the run's goal as it stands now (it may have changed live)
                     trainer.cfg.train.epochs = int(self._epochs)
                 if self._time_grad_every is not None:  # the file keeps the run's setting, not the pace's
                     trainer.cfg.train.time_grad_every = self._time_grad_every
                 try:
-                    save_checkpoint(trainer, request.path)
+                    written = save_checkpoint(trainer, request.path)
                 finally:
                     self._apply_pace_to_trainer()
                 saved_epoch = trainer.epoch
 
             error = self._answer("save", write)
-        self._listener(Saved(id=request.id, path=request.path, epoch=saved_epoch, error=error))
+        self._listener(Saved(id=request.id, path=request.path, epoch=saved_epoch, error=error, written=written))
 
     def _close_and_serve(self) -> None:
         """Refuse new requests, then answer the requests already queued."""

@@ -775,7 +775,9 @@ class MainWindow(QMainWindow):
         self._remember_folder(path)
         epoch = reply.get("epoch")
         when = f" after {epoch:,} epoch{'s' if epoch != 1 else ''}" if isinstance(epoch, int) else ""
-        self.show_message("info", f"Saved the network{when} to {path}. Open model… brings it back.")
+        written = reply.get("written") or path
+        where = f"{written} (through the link {path})" if written != path else path
+        self.show_message("info", f"Saved the network{when} to {where}. Open model… brings it back.")
         self.modelSaved.emit(path, "")
 
     def open_model(self, path: str) -> bool:
