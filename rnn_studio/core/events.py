@@ -46,6 +46,7 @@ class Loaded:
     mode: str
     epoch: int
     steps: int
+    notes: tuple = ()  # what loading had to leave out (an optimizer state that did not match)
 
 
 @dataclass(frozen=True)

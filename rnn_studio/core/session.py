@@ -420,6 +420,7 @@ class Session:
                 mode=trainer.task.mode,
                 epoch=trainer.epoch,
                 steps=trainer.steps,
+                notes=tuple(getattr(trainer, "load_notes", ()) or ()),
             )
         )
         if trainer.task.kind == "sine" or trainer.task.mode == "sentences":

@@ -861,6 +861,8 @@ class MainWindow(QMainWindow):
             )
         elif info["task"] == "text":
             text += " Ctrl+Z in the sentence box brings back the sentences you had."
+        for note in info.get("notes") or ():
+            text += f" Note: {note}."
         self.show_message("info", text)
         self._schedule_autosave()
         self.modelOpened.emit(path, "")

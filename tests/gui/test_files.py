@@ -376,3 +376,16 @@ def test_a_newer_open_wins_over_a_file_still_loading(window, qtbot, monkeypatch,
     qtbot.waitUntil(lambda: all(not t.isRunning() for t in w.threads() if t is not w.run_thread), timeout=RUN_TIMEOUT_MS)
     assert opened == [(str(other), "")], "the older file's result was delivered"
     assert "other.pt" in w.message_text()
+
+
+def test_an_optimizer_state_that_does_not_match_is_dropped_and_said(window, qtbot, tmp_path, seed_model):
+    """Issue 7: optimizer state of another model never blocks opening (its
+    tensors are honest), but the window says training goes on with a fresh one."""
+    payload = read_checkpoint(str(seed_model))
+    payload["version"] = LEGACY_VERSION
+    payload["optimizer"] = torch.optim.Adam([torch.nn.Parameter(torch.zeros(3))]).state_dict()
+    path = tmp_path / "other_optimizer.pt"
+    torch.save(payload, path)
+    assert open_file(window, qtbot, path)[1] == ""
+    assert "optimizer state did not match" in window.message_text()
+    assert complete(window, qtbot) == "good i am fine "
