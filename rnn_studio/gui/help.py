@@ -46,8 +46,8 @@ FALLBACK_EXPLANATIONS: list[tuple[str, str]] = [
         "as training goes on it follows the wave.",
     ),
     (
-        "Let the network finish a sentence",
-        "Type the start of a sentence: the network adds the most likely next letter, again and again. "
+        "The prompt: let the network finish a sentence",
+        "Type the start of a sentence (the prompt): the network adds the most likely next letter, again and again. "
         "Temperature 0 always takes the most likely letter; higher temperatures pick more surprising ones.",
     ),
 ]

@@ -80,7 +80,7 @@ from .worker import DeviceScan, RunHandle, TrainingWorker, warm_up_in_background
 
 # The classroom (issue 8): the settings panel may shrink this far (then it scrolls);
 # the menus' actions are the window's attributes too.
-SETTINGS_MIN_WIDTH = 240
+SETTINGS_MIN_WIDTH = 256
 MENU_ACTIONS = (
     "restoreDefaultsAction",
     "quitAction",

@@ -11,7 +11,7 @@ Ctrl+- to zoom, Ctrl+0 back to desktop size). Switched on, it:
   style sheet (the panels' children would stay at the desktop default);
 - calls ``set_projector(enabled, scale)`` on each view that has it (the views
   enlarge their plot text and thicken their curves themselves). A view
-  without it gets ``style_plot_text``: titles, axis labels, ticks and text
+  without it gets ``PlotTextFallback``: titles, axis labels, ticks and text
   labels of its pyqtgraph plots at least ``PLOT_MIN_PX`` pixels (16 px);
 - lets the settings panel collapse (dragging the splitter handle to the left
   edge hides it; View → Show settings panel brings it back).
@@ -27,7 +27,7 @@ import re
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QFont, QFontInfo
+from PySide6.QtGui import QFont, QFontInfo, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 BODY_MIN_PX = 18  # no widget text smaller than this in projector mode
@@ -35,6 +35,8 @@ PLOT_MIN_PX = 16  # no plot text smaller than this in projector mode
 MAX_PX = 64
 DEFAULT_SCALE = 1.5
 ZOOM_STEPS = (1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+SETTINGS_SHARE_MAX = 0.3  # projector mode widens the settings panel at most to this share of the window
+ROOMY_WIDTH = 1280  # narrower than this, projector mode suggests hiding the settings panel
 _DESKTOP_FONT = "rnnStudioDesktopFont"  # the widget's font before projector mode first changed it
 
 
@@ -67,49 +69,77 @@ def _scaled_font(base: QFont, scale: float, floor_px: int, dpi: float) -> QFont:
     return font
 
 
-def style_plot_text(plot: pg.PlotWidget, enabled: bool, scale: float, memory: dict) -> None:
+class PlotTextFallback:
     """Projector-sized text for one pyqtgraph plot whose view has no
-    ``set_projector`` of its own: title, axis labels, ticks and text items.
-    ``memory`` keeps the desktop styling to give back."""
-    item = plot.getPlotItem()
-    dpi = plot.logicalDpiY() or 96.0
-    key = id(plot)
-    if key not in memory:
-        memory[key] = {
-            "title": dict(item.titleLabel.opts),
-            "axes": {
-                name: (item.getAxis(name).style.get("tickFont"), dict(item.getAxis(name).labelStyle))
-                for name in ("bottom", "left")
-            },
-            "texts": {},
+    ``set_projector`` of its own: title, axis labels, ticks (major ones only,
+    so large labels do not collide) and text items, all at least
+    ``PLOT_MIN_PX``. The title shrinks (not below that) to fit the plot's
+    width, again whenever the plot is resized. ``apply(False, ...)`` gives
+    the desktop styling back."""
+
+    def __init__(self, plot: pg.PlotWidget):
+        self.plot = plot
+        item = plot.getPlotItem()
+        self.enabled = False
+        self.scale = 1.0
+        self._title = dict(item.titleLabel.opts)
+        self._axes = {
+            name: (
+                item.getAxis(name).style.get("tickFont"),
+                dict(item.getAxis(name).labelStyle),
+                dict(item.getAxis(name).style),
+            )
+            for name in ("bottom", "left")
         }
-    saved = memory[key]
-    title_opts = dict(saved["title"])
-    if enabled:
-        title_px = max(PLOT_MIN_PX + 2, css_pixels(title_opts.get("size", "13pt"), dpi) * scale)
-        title_opts["size"] = f"{round(title_px)}px"
-    if item.titleLabel.text:
-        item.titleLabel.setText(item.titleLabel.text, **title_opts)
-    title_height = int(css_pixels(title_opts.get("size", "13pt"), dpi) * 1.6) + 4
-    item.titleLabel.setMaximumHeight(max(30, title_height))
-    item.layout.setRowFixedHeight(0, max(30, title_height) if item.titleLabel.text else 0)
-    for name, (tick_font, label_style) in saved["axes"].items():
-        axis = item.getAxis(name)
-        style = dict(label_style)
-        if enabled:
-            base_tick = QFont(tick_font) if tick_font is not None else QFont(plot.font())
-            axis.setTickFont(_scaled_font(base_tick, scale, PLOT_MIN_PX, dpi))
-            label_px = max(PLOT_MIN_PX, css_pixels(style.get("font-size", "12pt"), dpi) * scale)
-            style["font-size"] = f"{round(label_px)}px"
-        else:
-            axis.setTickFont(tick_font)
-        axis.setLabel(axis.labelText, units=axis.labelUnits or None, unitPrefix=axis.labelUnitPrefix or None, **style)
-    for text_item in [i for i in plot.scene().items() if isinstance(i, pg.TextItem)]:
-        texts = saved["texts"]
-        if id(text_item) not in texts:
-            texts[id(text_item)] = QFont(text_item.textItem.font())
-        base = texts[id(text_item)]
-        text_item.setFont(_scaled_font(base, scale, PLOT_MIN_PX, dpi) if enabled else base)
+        self._texts: dict[int, QFont] = {}
+        item.getViewBox().sigResized.connect(self._fit_title)
+
+    def apply(self, enabled: bool, scale: float) -> None:
+        self.enabled, self.scale = enabled, scale
+        plot, item = self.plot, self.plot.getPlotItem()
+        dpi = plot.logicalDpiY() or 96.0
+        for name, (tick_font, label_style, style) in self._axes.items():
+            axis = item.getAxis(name)
+            label = dict(label_style)
+            if enabled:
+                base_tick = QFont(tick_font) if tick_font is not None else QFont(plot.font())
+                axis.setTickFont(_scaled_font(base_tick, scale, PLOT_MIN_PX, dpi))
+                axis.setStyle(maxTextLevel=0)  # the major ticks' labels only: large ones would collide
+                label_px = max(PLOT_MIN_PX, css_pixels(label.get("font-size", "12pt"), dpi) * scale)
+                label["font-size"] = f"{round(label_px)}px"
+            else:
+                axis.setTickFont(tick_font)
+                axis.setStyle(maxTextLevel=style.get("maxTextLevel", 2))
+            units = axis.labelUnits or None
+            axis.setLabel(axis.labelText, units=units, unitPrefix=axis.labelUnitPrefix or None, **label)
+        for text_item in [i for i in plot.scene().items() if isinstance(i, pg.TextItem)]:
+            base = self._texts.setdefault(id(text_item), QFont(text_item.textItem.font()))
+            text_item.setFont(_scaled_font(base, scale, PLOT_MIN_PX, dpi) if enabled else base)
+        self._fit_title()
+
+    def _fit_title(self, *_args) -> None:
+        item = self.plot.getPlotItem()
+        label = item.titleLabel
+        if not label.text:
+            return
+        opts = dict(self._title)
+        dpi = self.plot.logicalDpiY() or 96.0
+        if self.enabled:
+            px = max(PLOT_MIN_PX + 2, round(css_pixels(opts.get("size", "13pt"), dpi) * self.scale))
+            room = max(1.0, label.width() - 8)
+            font = QFont(self.plot.font())
+            font.setBold(bool(opts.get("bold", True)))
+            while px > PLOT_MIN_PX:  # a narrow plot gets a smaller title, never below the floor
+                font.setPixelSize(px)
+                if QFontMetricsF(font).horizontalAdvance(label.text) <= room:
+                    break
+                px -= 1
+            opts["size"] = f"{px}px"
+        if label.opts.get("size") != opts.get("size"):
+            label.setText(label.text, **opts)
+        height = max(30, int(css_pixels(opts.get("size", "13pt"), dpi) * 1.5) + 4)
+        label.setMaximumHeight(height)
+        item.layout.setRowFixedHeight(0, height)
 
 
 class Projector(QObject):
@@ -124,9 +154,11 @@ class Projector(QObject):
         self._window = window
         self._views = list(views)
         self._splitter = splitter
-        self._plot_memory: dict = {}
+        self._fallbacks: dict[int, PlotTextFallback] = {}
+        self._desktop_sizes: list[int] | None = None  # the splitter before projector mode widened the settings
         self.enabled = False
         self.scale = DEFAULT_SCALE
+        self._quiet = False
 
     # ------------------------------------------------------------------ the switch
     def set_enabled(self, enabled: bool, scale: float | None = None) -> None:
@@ -134,9 +166,18 @@ class Projector(QObject):
         scale = self.scale if scale is None else max(ZOOM_STEPS[0], min(ZOOM_STEPS[-1], float(scale)))
         if enabled == self.enabled and scale == self.scale:
             return
+        was_enabled = self.enabled
         self.enabled, self.scale = enabled, scale
         self._apply()
         self.changed.emit(self.enabled, self.scale)
+        say = getattr(self._window, "show_message", None)
+        if enabled and not was_enabled and not self._quiet and self._window.width() < ROOMY_WIDTH and say is not None:
+            if self._splitter is not None and self._splitter.sizes()[0] > 0:
+                say(
+                    "info",
+                    "Projector mode: Ctrl+B (View → Show the settings panel) hides the settings to give the plots "
+                    "the whole width, and brings them back.",
+                )
 
     def zoom_in(self) -> None:
         if not self.enabled:
@@ -168,7 +209,11 @@ class Projector(QObject):
             return False
         if not ZOOM_STEPS[0] <= scale <= ZOOM_STEPS[-1]:
             return False
-        self.set_enabled(value["on"], float(scale))
+        self._quiet = True  # put back at start-up: the window says nothing about it
+        try:
+            self.set_enabled(value["on"], float(scale))
+        finally:
+            self._quiet = False
         return True
 
     # ------------------------------------------------------------------ applying it
@@ -181,14 +226,35 @@ class Projector(QObject):
                 view.set_projector(self.enabled, self.scale)
             else:
                 for plot in _plots_of(view):
-                    style_plot_text(plot, self.enabled, self.scale, self._plot_memory)
+                    if id(plot) not in self._fallbacks:
+                        self._fallbacks[id(plot)] = PlotTextFallback(plot)
+                    self._fallbacks[id(plot)].apply(self.enabled, self.scale)
         if self._splitter is not None:
-            # the settings side may be dragged shut in projector mode; the views never
-            self._splitter.setCollapsible(0, self.enabled)
-            if not self.enabled and self._splitter.sizes()[0] == 0:
-                total = sum(self._splitter.sizes())
-                left = max(self._splitter.widget(0).minimumSizeHint().width(), total // 4)
-                self._splitter.setSizes([left, max(0, total - left)])
+            self._fit_settings_panel()
+
+    def _fit_settings_panel(self) -> None:
+        """The settings side may be dragged shut in projector mode (the views
+        never); switched on, it widens to show its larger text if the window
+        has room; switched off, it goes back to where it was."""
+        splitter = self._splitter
+        splitter.setCollapsible(0, self.enabled)
+        for index in range(1, splitter.count()):
+            splitter.setCollapsible(index, False)
+        sizes = splitter.sizes()
+        total = sum(sizes)
+        if self.enabled:
+            if self._desktop_sizes is None:
+                self._desktop_sizes = sizes
+            panel = splitter.widget(0)
+            inner = panel.widget() if hasattr(panel, "widget") else None
+            wanted = (inner.minimumSizeHint().width() if inner is not None else 0) + 24  # and its scroll bar
+            left = min(max(sizes[0], wanted), int(total * SETTINGS_SHARE_MAX))
+            if sizes[0] > 0 and left != sizes[0]:
+                splitter.setSizes([left, max(1, total - left)])
+        elif self._desktop_sizes is not None:
+            left = min(self._desktop_sizes[0], total) if sizes[0] > 0 else max(self._desktop_sizes[0], total // 4)
+            splitter.setSizes([left, max(1, total - left)])
+            self._desktop_sizes = None
 
     def _scale_fonts(self, skip: list[QWidget]) -> None:
         window = self._window

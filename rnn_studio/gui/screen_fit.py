@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 PREFERRED_SIZE = QSize(1400, 900)  # on a screen with room for it
 FRAME_ALLOWANCE = QSize(8, 40)  # what a window manager adds around the window (borders, title bar)
-SETTINGS_WIDTH = (240, 380)  # the settings panel's opening width on a 1024 and a 1400 wide screen
+SETTINGS_WIDTH = (256, 380)  # the settings panel's opening width on a 1024 and a 1400 wide screen
 GRADIENT_SHARE = 0.55  # of the plots' row, for the gradient view (it holds three plots)
 GRADIENT_MIN = 480  # ...never less: its small plots' titles need it
 LOSS_MIN = 260

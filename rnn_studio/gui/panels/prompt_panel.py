@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from .common import BLUE, GREY, tooltip
+from .labels import FixedWidthLabel
 
 MAX_LENGTH = 2000
 # 'good' + 11 is seed 000's 15 characters: the seed network answers 'good i am
@@ -135,9 +136,8 @@ class PromptPanel(QGroupBox):
         )
         temp_label.setToolTip(self.temperatureSlider.toolTip())
         options.addWidget(self.temperatureSlider, 1)
-        self.temperatureLabel = QLabel(self)
+        self.temperatureLabel = FixedWidthLabel(["0 (greedy)", "2.00"], self)  # never cut in projector mode
         self.temperatureLabel.setObjectName("temperatureLabel")
-        self.temperatureLabel.setMinimumWidth(self.temperatureLabel.fontMetrics().horizontalAdvance("0 (greedy)") + 4)
         options.addWidget(self.temperatureLabel)
         layout.addLayout(options)
 

@@ -16,7 +16,7 @@ asked for before then (restored settings) is chosen when it appears.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ...core.config import MAX_EPOCHS, MAX_LR
 from .common import tooltip
+from .labels import FixedWidthLabel
 
 # Pace stops, slowest first; 0 = flat out. In epochs (= steps) per second.
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 0.0)
@@ -268,23 +269,6 @@ class TrainingPanel(QGroupBox):
         self.changed.emit()
 
 
-class _FixedWidthLabel(QLabel):
-    """A label as wide as the widest of ``samples`` in its current font, so
-    the controls beside it do not jump when its text changes."""
-
-    def __init__(self, samples, parent=None):
-        super().__init__(parent)
-        self.samples = list(samples)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        hint = super().sizeHint()
-        widest = max(self.fontMetrics().horizontalAdvance(s) for s in self.samples)
-        return QSize(widest + 6, hint.height())
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return self.sizeHint()
-
-
 class PaceControl(QWidget):
     """The pace slider, what it is set to, and a one-click "flat out" that
     remembers the slower pace to go back to. ``set_short`` fits it in a
@@ -314,7 +298,7 @@ class PaceControl(QWidget):
         )
         self.caption.setToolTip(self.slider.toolTip())
         layout.addWidget(self.slider, 1)
-        self.label = _FixedWidthLabel([pace_label(p) for p in PACES], self)
+        self.label = FixedWidthLabel([pace_label(p) for p in PACES], self)
         self.label.setObjectName("paceLabel")
         layout.addWidget(self.label)
         self.flat_out_button = QToolButton(self)
@@ -349,9 +333,8 @@ class PaceControl(QWidget):
     def set_short(self, short: bool) -> None:
         """Short words in a narrow window: "20/s", and the button's icon alone."""
         self._short = short
-        self.label.samples = [pace_label(p, short=short) for p in PACES]
+        self.label.set_samples([pace_label(p, short=short) for p in PACES])
         self.label.setText(pace_label(PACES[self.slider.value()], short=short))
-        self.label.updateGeometry()
         self.flat_out_button.setToolButtonStyle(
             Qt.ToolButtonStyle.ToolButtonIconOnly if short else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
         )
