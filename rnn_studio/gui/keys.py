@@ -14,6 +14,11 @@ The ShortcutOverride event is accepted (so no shortcut, such as the Run
 menu's Pause/Resume with its "Space" label, fires a second time) and the
 KeyPress that follows does the work; an auto-repeated key does nothing, so
 holding Space does not flicker between paused and running.
+
+``WheelScrollsThePanel`` does the same for the mouse wheel over the settings
+panel: it scrolls the panel instead of changing the combo box or spin box that
+happens to pass under the pointer (seen: scrolling down to the device list
+switched the encoding to Embedding).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
+    QAbstractSlider,
     QAbstractSpinBox,
     QApplication,
     QComboBox,
@@ -80,3 +86,24 @@ class SpaceToPause(QObject):
         if event.type() == QEvent.Type.KeyPress and not event.isAutoRepeat() and self._window.isEnabled():
             self._toggle()
         return True  # the focused control never sees it: it neither ticks, opens nor erases
+
+
+class WheelScrollsThePanel(QObject):
+    """The mouse wheel over a settings panel scrolls the panel, not the
+    control under the pointer: rolling the wheel to reach the device list
+    must not switch the encoding on the way. A control with the keyboard
+    focus (clicked or tabbed into) still takes the wheel."""
+
+    def __init__(self, area):
+        super().__init__(area)
+        self._area = area
+        for widget in area.widget().findChildren(QWidget):
+            if isinstance(widget, (QComboBox, QAbstractSpinBox, QAbstractSlider)):
+                widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # not WheelFocus: the wheel must not grab it
+                widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.Wheel or obj.hasFocus():
+            return False
+        QApplication.sendEvent(self._area.verticalScrollBar(), event)
+        return True

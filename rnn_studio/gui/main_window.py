@@ -62,7 +62,7 @@ from ..core.errors import StudioError
 from ..core.resources import check_fits
 from ..core.text import clean_sentences
 from .control_bar import ControlBar, FittedProgressBar, RunButton
-from .keys import SpaceToPause
+from .keys import SpaceToPause, WheelScrollsThePanel
 from .menus import Menus
 from .panels.common import GrowingBuffer, MessageBar, tooltip
 from .panels.data_panel import DataPanel
@@ -252,9 +252,10 @@ class MainWindow(QMainWindow):
         settings_layout.addWidget(self.trainingPanel)
         scroll.setWidget(settings_widget)
         scroll.setMinimumWidth(SETTINGS_MIN_WIDTH)
-        let_combos_shrink(settings_widget)  # a long item must not hold the panel wide
-        self.mainSplitter.addWidget(scroll)
         self.controlBar.set_pace(self.trainingPanel.paceControl)  # always in view, above the plots
+        let_combos_shrink(settings_widget)  # a long item must not hold the panel wide
+        self._wheel_scrolls = WheelScrollsThePanel(scroll)  # the wheel scrolls the panel, never changes a setting
+        self.mainSplitter.addWidget(scroll)
 
         # right: the views
         views = QWidget(self.mainSplitter)

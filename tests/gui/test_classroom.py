@@ -15,8 +15,8 @@ import time
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QAction, QFontInfo
+from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QAction, QFontInfo, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -162,6 +162,33 @@ def test_space_still_types_in_the_sentences_and_the_prompt(window, qtbot):
     qtbot.keyClick(w.promptEdit, Qt.Key.Key_Space)
     assert w.promptEdit.text() == "good " and w.run_state == "running"
     w.stop()
+
+
+def test_the_wheel_scrolls_the_settings_panel_and_changes_no_setting(window, qtbot):
+    """Seen under Xvfb: rolling the wheel down the panel switched the encoding to Embedding."""
+    w = window
+    fit_window(w, QSize(1024, 768))
+    shown(qtbot, w)
+    scroll = w.findChild(QScrollArea, "settingsScroll")
+    bar = scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    combo = w.encodingCombo
+    index, position = combo.currentIndex(), bar.value()
+    centre = combo.rect().center()
+    event = QWheelEvent(
+        QPointF(centre),
+        QPointF(combo.mapToGlobal(centre)),
+        QPoint(0, 0),
+        QPoint(0, -120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(combo, event)
+    assert combo.currentIndex() == index
+    assert bar.value() > position
+    assert w.paceSlider.focusPolicy() != Qt.FocusPolicy.WheelFocus or not scroll.isAncestorOf(w.paceSlider)
 
 
 # ---------------------------------------------------------------------- 2. menus

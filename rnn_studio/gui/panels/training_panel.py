@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ...core.config import MAX_EPOCHS, MAX_LR
 from .common import tooltip
-from .labels import FixedWidthLabel
+from .fitting import FixedWidthLabel
 
 # Pace stops, slowest first; 0 = flat out. In epochs (= steps) per second.
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 0.0)
