@@ -282,7 +282,7 @@ class Menus(QObject):
         box.setStandardButtons(QMessageBox.StandardButton.RestoreDefaults | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setAttribute(Qt.WidgetAttribute.WA_WindowPropagation)  # projector-sized text too
+        box.setFont(self._window.font())  # projector-sized text too
         box.buttonClicked.connect(
             lambda button: (
                 self.restore_defaults()
@@ -336,7 +336,6 @@ class Menus(QObject):
         if dialog is None:
             dialog = QDialog(self._window)
             dialog.setObjectName(name)
-            dialog.setAttribute(Qt.WidgetAttribute.WA_WindowPropagation)  # the window's (projector) font
             layout = QVBoxLayout(dialog)
             browser = QTextBrowser(dialog)
             browser.setObjectName(name.replace("Dialog", "Text"))
@@ -347,9 +346,18 @@ class Menus(QObject):
             layout.addWidget(buttons)
             self._dialogs[name] = dialog
         dialog.setWindowTitle(title)
-        dialog.findChild(QTextBrowser).setHtml(text)
         window = self._window
-        dialog.resize(min(760, int(window.width() * 0.8)), min(640, int(window.height() * 0.85)))
+        browser = dialog.findChild(QTextBrowser)
+        # the window's own font (projector-sized in projector mode): a dialog is a window of its own
+        for widget in (dialog, *dialog.findChildren(QWidget)):
+            widget.setFont(window.font())
+        browser.setHtml(text)
+        width = min(760, int(window.width() * 0.8))
+        document = browser.document().clone(dialog)  # measured apart: the browser lays its own out later
+        document.setTextWidth(width - 48)
+        height = int(document.size().height()) + 110  # the text, the Close button, the margins
+        document.deleteLater()
+        dialog.resize(width, min(height, int(window.height() * 0.85)))
         dialog.show()
         dialog.raise_()
         return dialog

@@ -83,6 +83,8 @@ class PlotTextFallback:
         self.enabled = False
         self.scale = 1.0
         self._title = dict(item.titleLabel.opts)
+        # a fixed axis width (the tensor names' axis) is widened with the text, else the labels drop out
+        self._widths = {name: item.getAxis(name).fixedWidth for name in ("bottom", "left")}
         self._axes = {
             name: (
                 item.getAxis(name).style.get("tickFont"),
@@ -105,11 +107,15 @@ class PlotTextFallback:
                 base_tick = QFont(tick_font) if tick_font is not None else QFont(plot.font())
                 axis.setTickFont(_scaled_font(base_tick, scale, PLOT_MIN_PX, dpi))
                 axis.setStyle(maxTextLevel=0)  # the major ticks' labels only: large ones would collide
+                if name == "left" and self._widths[name] is not None:
+                    axis.setWidth(int(self._widths[name] * scale))
                 label_px = max(PLOT_MIN_PX, css_pixels(label.get("font-size", "12pt"), dpi) * scale)
                 label["font-size"] = f"{round(label_px)}px"
             else:
                 axis.setTickFont(tick_font)
                 axis.setStyle(maxTextLevel=style.get("maxTextLevel", 2))
+                if name == "left" and self._widths[name] is not None:
+                    axis.setWidth(self._widths[name])
             units = axis.labelUnits or None
             axis.setLabel(axis.labelText, units=units, unitPrefix=axis.labelUnitPrefix or None, **label)
         for text_item in [i for i in plot.scene().items() if isinstance(i, pg.TextItem)]:
