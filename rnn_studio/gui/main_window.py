@@ -41,19 +41,14 @@ import time
 from contextlib import contextmanager
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QApplication,
     QCheckBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -66,6 +61,9 @@ from ..core.config import ARCH_LABELS, MAX_SENTENCES_CHARS, RunConfig, defaults_
 from ..core.errors import StudioError
 from ..core.resources import check_fits
 from ..core.text import clean_sentences
+from .control_bar import ControlBar, FittedProgressBar, RunButton
+from .keys import SpaceToPause, WheelScrollsThePanel
+from .menus import Menus
 from .panels.common import GrowingBuffer, MessageBar, tooltip
 from .panels.data_panel import DataPanel
 from .panels.gradient_panel import GradientView
@@ -76,7 +74,30 @@ from .panels.sine_plot import SineView
 from .panels.text_view import TextView
 from .panels.training_panel import TrainingPanel
 from .persistence import SettingsKeeper
+from .projector import Projector
+from .screen_fit import fit_window, let_combos_shrink
 from .worker import DeviceScan, RunHandle, TrainingWorker, warm_up_in_background
+
+# The classroom (issue 8): the settings panel may shrink this far (then it scrolls);
+# the menus' actions are the window's attributes too.
+SETTINGS_MIN_WIDTH = 256
+MENU_ACTIONS = (
+    "restoreDefaultsAction",
+    "quitAction",
+    "trainAction",
+    "pauseAction",
+    "stepAction",
+    "stopAction",
+    "resetAction",
+    "projectorModeAction",
+    "zoomInAction",
+    "zoomOutAction",
+    "logScaleAction",
+    "settingsPanelAction",
+    "viewsHelpAction",
+    "shortcutsAction",
+    "aboutAction",
+)
 
 # The timer ticks at least this far apart; each tick redraws one view whose data
 # changed (plots update when their data changed, never per training step).
@@ -202,7 +223,7 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         central.setObjectName("central")
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(8, 8, 8, 4)
+        outer.setContentsMargins(4, 4, 4, 2)  # on a 1024 wide screen every pixel goes to the plots
         outer.setSpacing(6)
 
         outer.addWidget(self._build_toolbar(central))
@@ -218,7 +239,8 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea(self.mainSplitter)
         scroll.setObjectName("settingsScroll")
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # a narrow panel scrolls sideways rather than holding the window wider than the screen
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         settings_widget = QWidget(scroll)
         settings_layout = QVBoxLayout(settings_widget)
         settings_layout.setContentsMargins(0, 0, 6, 0)
@@ -229,7 +251,10 @@ class MainWindow(QMainWindow):
         settings_layout.addWidget(self.modelPanel)
         settings_layout.addWidget(self.trainingPanel)
         scroll.setWidget(settings_widget)
-        scroll.setMinimumWidth(330)
+        scroll.setMinimumWidth(SETTINGS_MIN_WIDTH)
+        self.controlBar.set_pace(self.trainingPanel.paceControl)  # always in view, above the plots
+        let_combos_shrink(settings_widget)  # a long item must not hold the panel wide
+        self._wheel_scrolls = WheelScrollsThePanel(scroll)  # the wheel scrolls the panel, never changes a setting
         self.mainSplitter.addWidget(scroll)
 
         # right: the views
@@ -327,14 +352,19 @@ class MainWindow(QMainWindow):
         self.runStateStatus.setObjectName("runStateStatus")
         status.addWidget(self.runStateStatus, 1)
 
-        self.resize(1400, 900)
+        # the classroom (issue 8): a window that fits the screen, projector mode, menus
+        fit_window(self)
+        self.projector = Projector(
+            self, (self.lossView, self.gradientView, self.sineView, self.textView), self.mainSplitter
+        )
+        self.menus = Menus(self, self.projector)
+        for name in MENU_ACTIONS:
+            setattr(self, name, getattr(self.menus, name))
 
     def _build_toolbar(self, parent) -> QWidget:
-        bar = QWidget(parent)
-        bar.setObjectName("controlBar")
-        layout = QHBoxLayout(bar)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        bar = ControlBar(parent)  # fits its width: see rnn_studio/gui/control_bar.py
+        self.controlBar = bar
+        run_buttons, file_buttons = [], []
         style = self.style()
         specs = (
             (
@@ -377,7 +407,7 @@ class MainWindow(QMainWindow):
         font.setPointSize(font.pointSize() + 2)
         font.setBold(True)
         for name, text, icon, keys, tip in specs:
-            button = QPushButton(style.standardIcon(icon), text, bar)
+            button = RunButton(style.standardIcon(icon), text, bar)
             button.setObjectName(name)
             button.setFont(font)
             button.setMinimumHeight(40)
@@ -388,8 +418,7 @@ class MainWindow(QMainWindow):
             if name == "trainButton":
                 self._train_keys = shortcut
             setattr(self, name, button)
-            layout.addWidget(button)
-        layout.addSpacing(6)
+            run_buttons.append(button)
         file_font = bar.font()
         file_font.setPointSize(file_font.pointSize() + 1)
         for name, action_name, text, short, icon, keys, tip, slot in (
@@ -434,26 +463,24 @@ class MainWindow(QMainWindow):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             setattr(self, action_name, action)
             setattr(self, name, button)
-            layout.addWidget(button)
-        layout.addSpacing(12)
-        self.progressBar = QProgressBar(bar)
+            file_buttons.append(button)
+        self.progressBar = FittedProgressBar(bar)  # paints a shorter text when the whole does not fit
         self.progressBar.setObjectName("progressBar")
         self.progressBar.setMinimumHeight(34)
         self.progressBar.setTextVisible(True)
         progress_font = self.progressBar.font()
         progress_font.setPointSize(progress_font.pointSize() + 2)
         self.progressBar.setFont(progress_font)
-        self.progressBar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         tooltip(self.progressBar, "Epochs done, time spent training and training steps per second.")
-        layout.addWidget(self.progressBar, 1)
         self.logScaleCheck = QCheckBox("Log scale", bar)
         self.logScaleCheck.setObjectName("logScaleCheck")
         self.logScaleCheck.setFont(progress_font)
         tooltip(
             self.logScaleCheck,
-            "Draw the loss and gradient plots on a logarithmic scale, so small changes late in training stay visible.",
+            "Draw the loss and gradient plots on a logarithmic scale, so small changes late in training stay visible "
+            "(also in the View menu).",
         )
-        layout.addWidget(self.logScaleCheck)
+        bar.set_parts(run_buttons, file_buttons, self.progressBar, extras=[self.logScaleCheck])
         return bar
 
     def _connect(self) -> None:
@@ -462,14 +489,10 @@ class MainWindow(QMainWindow):
         self.stepButton.clicked.connect(self.step)
         self.stopButton.clicked.connect(self.stop)
         self.resetButton.clicked.connect(self.reset)
-        for keys, slot in (
-            ("Ctrl+Return", self.train),
-            ("Ctrl+Enter", self.train),
-            ("Space", self._space),
-            ("Esc", self.stop),
-            ("Ctrl+R", self.reset),
-        ):
-            QShortcut(QKeySequence(keys), self, slot)
+        # Train, Stop, Reset... are the Run menu's actions, whose shortcuts work wherever the focus
+        # is (rnn_studio/gui/menus.py); Space pauses from anywhere except where it types text
+        self._space_to_pause = SpaceToPause(self, self._space)
+        self.projector.changed.connect(self._schedule_autosave)  # remembered between sessions
         self.logScaleCheck.toggled.connect(self._set_log)
 
         self.dataPanel.taskCombo.currentIndexChanged.connect(self._task_chosen)
@@ -942,10 +965,8 @@ class MainWindow(QMainWindow):
         self.modelOpened.emit(path, message)
 
     def _space(self) -> None:
-        focus = QApplication.focusWidget()
-        if isinstance(focus, QAbstractButton) and focus not in (self.pauseButton,) and focus.isEnabled():
-            focus.click()  # Space still presses the focused button
-            return
+        """Space: pause or resume, whatever has the focus (rnn_studio/gui/keys.py
+        decides where Space types text instead); the focused control is left alone."""
         self.toggle_pause()
 
     # ------------------------------------------------------------------ run plumbing

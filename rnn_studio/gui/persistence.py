@@ -148,6 +148,7 @@ def _controls_of(window) -> list[_Control]:
         _number("pace_index", "pace", t.paceSlider),
         _Control("device", "device", lambda: t.wanted_device, device),
         _flag("log_scale", "log scale", window.logScaleCheck),
+        _Control("projector", "projector mode", window.projector.setting, window.projector.apply_setting),
         _number("length", "completion length", p.lengthSpin),
         _number("temperature_x100", "temperature", p.temperatureSlider),
     ]

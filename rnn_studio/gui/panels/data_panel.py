@@ -182,6 +182,18 @@ class SentencesEdit(QPlainTextEdit):
         self.setTextCursor(cursor)
 
 
+def vocabulary_tip(characters: int) -> str:
+    """Why the network chooses among one more than the characters typed (the
+    loss plot's uniform-guess line is ln of that number)."""
+    slots = characters + 1
+    return (
+        f"The network learns {characters} different characters from these sentences, and keeps one more "
+        f"slot for any character it never saw in training (a prompt may contain one): {slots} in all. "
+        f"A network that guesses at random is right 1 time in {slots}, which is why the loss plot's "
+        f"'uniform guess' line sits at ln {slots}."
+    )
+
+
 class DataPanel(QGroupBox):
     """Task selector and the task's data settings."""
 
@@ -198,6 +210,7 @@ class DataPanel(QGroupBox):
         layout = QVBoxLayout(self)
 
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow panel puts fields under their labels
         self.taskCombo = QComboBox(self)
         self.taskCombo.setObjectName("taskCombo")
         self.taskCombo.addItem("Text: predict the next character", "text")
@@ -250,6 +263,7 @@ class DataPanel(QGroupBox):
         # -- sine page
         sine_page = QWidget(self)
         sine_form = QFormLayout(sine_page)
+        sine_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         sine_form.setContentsMargins(0, 0, 0, 0)
         self.sineModeCombo = QComboBox(sine_page)
         self.sineModeCombo.setObjectName("sineModeCombo")
@@ -415,5 +429,9 @@ class DataPanel(QGroupBox):
             )
         else:
             word = "sentence" if len(lines) == 1 else "sentences"
-            self.sentencesInfo.setText(f"{len(lines):,} {word} · {len(chars)} different characters")
+            self.sentencesInfo.setText(
+                f"{len(lines):,} {word} · {len(chars)} different characters + 1 for unseen ones = "
+                f"{self._vocab_size} to choose from"
+            )
+        self.sentencesInfo.setToolTip(vocabulary_tip(len(chars)) if lines else "")
         self.analysed.emit()

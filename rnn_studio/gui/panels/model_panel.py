@@ -39,6 +39,7 @@ class ModelPanel(QGroupBox):
         super().__init__("Model", parent)
         self.setObjectName("modelPanel")
         form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow panel puts fields under their labels
         self.archCombo = QComboBox(self)
         self.archCombo.setObjectName("archCombo")
         for index, arch in enumerate(ARCHITECTURES):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from .common import BLUE, GREY, tooltip
+from .fitting import FixedWidthLabel, FoldingRow
 
 MAX_LENGTH = 2000
 # 'good' + 11 is seed 000's 15 characters: the seed network answers 'good i am
@@ -103,7 +104,8 @@ class PromptPanel(QGroupBox):
         row.addWidget(self.completeButton)
         layout.addLayout(row)
 
-        options = QHBoxLayout()
+        options_row = FoldingRow(self)  # side by side, or one under the other in a narrow panel
+        options = options_row.add_group()
         length_label = QLabel("New characters", self)
         options.addWidget(length_label)
         self.lengthSpin = QSpinBox(self)
@@ -119,7 +121,8 @@ class PromptPanel(QGroupBox):
         )
         length_label.setToolTip(self.lengthSpin.toolTip())
         options.addWidget(self.lengthSpin)
-        options.addSpacing(10)
+        options.addStretch(1)
+        options = options_row.add_group(stretch=1)
         temp_label = QLabel("Temperature", self)
         options.addWidget(temp_label)
         self.temperatureSlider = QSlider(Qt.Orientation.Horizontal, self)
@@ -135,11 +138,10 @@ class PromptPanel(QGroupBox):
         )
         temp_label.setToolTip(self.temperatureSlider.toolTip())
         options.addWidget(self.temperatureSlider, 1)
-        self.temperatureLabel = QLabel(self)
+        self.temperatureLabel = FixedWidthLabel(["0 (greedy)", "2.00"], self)  # never cut in projector mode
         self.temperatureLabel.setObjectName("temperatureLabel")
-        self.temperatureLabel.setMinimumWidth(self.temperatureLabel.fontMetrics().horizontalAdvance("0 (greedy)") + 4)
         options.addWidget(self.temperatureLabel)
-        layout.addLayout(options)
+        layout.addWidget(options_row)
 
         self.completionView = CompletionView(self)
         self.completionView.setObjectName("completionView")

@@ -1,5 +1,8 @@
 """The training panel: optimizer, learning rate, epochs, clip, seed, pace, device.
 
+The pace control (``PaceControl``) belongs to this panel but is shown in the
+window's control bar, so it stays in view whatever the panel scrolls to.
+
 The learning rate, clip, epochs and pace may change while a run goes on (the
 worker applies them before its next step); the rest define the run and are
 locked while it exists. The device list offers what this machine has and
@@ -26,15 +29,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QSpinBox,
+    QStyle,
+    QToolButton,
     QWidget,
 )
 
 from ...core.config import MAX_EPOCHS, MAX_LR
 from .common import tooltip
+from .fitting import FixedWidthLabel
 
 # Pace stops, slowest first; 0 = flat out. In epochs (= steps) per second.
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 0.0)
 FLAT_OUT = len(PACES) - 1
+# A class can follow 20 epochs a second (the seed's 100 epochs take 5 s);
+# flat out is one click away. Tests choose FLAT_OUT (tests/gui/conftest.py).
+DEFAULT_PACE = PACES.index(20.0)
 
 DEVICE_TIP = (
     "Which chip does the arithmetic: the CPU always works; a graphics card "
@@ -45,8 +54,10 @@ LOOKING_LABEL = "Looking for GPUs…"
 LOOKING_TIP = "Looking for graphics cards while PyTorch loads; they appear here in a moment."
 
 
-def pace_label(pace: float) -> str:
-    return "flat out" if pace <= 0 else f"{pace:g} epochs/s"
+def pace_label(pace: float, short: bool = False) -> str:
+    if pace <= 0:
+        return "max" if short else "flat out"
+    return f"{pace:g}/s" if short else f"{pace:g} epochs/s"
 
 
 class TrainingPanel(QGroupBox):
@@ -60,6 +71,7 @@ class TrainingPanel(QGroupBox):
         super().__init__("Training", parent)
         self.setObjectName("trainingPanel")
         form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow panel puts fields under their labels
         self.optimizerCombo = QComboBox(self)
         self.optimizerCombo.setObjectName("optimizerCombo")
         self.optimizerCombo.addItem("Adam", "adam")
@@ -129,26 +141,11 @@ class TrainingPanel(QGroupBox):
         )
         form.addRow("Random seed", self.seedSpin)
 
-        pace_row = QWidget(self)
-        pace_layout = QHBoxLayout(pace_row)
-        pace_layout.setContentsMargins(0, 0, 0, 0)
-        self.paceSlider = QSlider(Qt.Orientation.Horizontal, pace_row)
-        self.paceSlider.setObjectName("paceSlider")
-        self.paceSlider.setRange(0, FLAT_OUT)
-        self.paceSlider.setPageStep(1)
-        self.paceSlider.setValue(FLAT_OUT)
-        self.paceSlider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        tooltip(
-            self.paceSlider,
-            "How fast training goes: slow it down (1 to 100 epochs per second) so the "
-            "class can watch, or run it flat out. Works while training runs.",
-        )
-        pace_layout.addWidget(self.paceSlider, 1)
-        self.paceLabel = QLabel(pace_label(0.0), pace_row)
-        self.paceLabel.setObjectName("paceLabel")
-        self.paceLabel.setMinimumWidth(self.paceLabel.fontMetrics().horizontalAdvance("100 epochs/s") + 6)
-        pace_layout.addWidget(self.paceLabel)
-        form.addRow("Pace", pace_row)
+        # the pace lives in the window's control bar, always in view (the window places it)
+        self.paceControl = PaceControl(self)
+        self.paceSlider = self.paceControl.slider
+        self.paceLabel = self.paceControl.label
+        self.paceFlatOutButton = self.paceControl.flat_out_button
 
         self.deviceCombo = QComboBox(self)
         self.deviceCombo.setObjectName("deviceCombo")
@@ -267,6 +264,77 @@ class TrainingPanel(QGroupBox):
         self.changed.emit()
 
     def _pace_changed(self, _value: int) -> None:
-        self.paceLabel.setText(pace_label(self.pace))
+        self.paceControl.show_pace(self.pace)
         self.paceChanged.emit(self.pace)
         self.changed.emit()
+
+
+class PaceControl(QWidget):
+    """The pace slider, what it is set to, and a one-click "flat out" that
+    remembers the slower pace to go back to. ``set_short`` fits it in a
+    narrow window ("20/s")."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("paceControl")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.caption = QLabel("Pace", self)
+        layout.addWidget(self.caption)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setObjectName("paceSlider")
+        self.slider.setRange(0, FLAT_OUT)
+        self.slider.setPageStep(1)
+        self.slider.setValue(DEFAULT_PACE)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setMinimumWidth(80)
+        self.slider.setMaximumWidth(160)
+        tooltip(
+            self.slider,
+            f"How fast training goes: {PACES[DEFAULT_PACE]:g} epochs a second by default, so the class can "
+            "watch the loss fall; 1 to 100 epochs per second, or flat out (the button beside it). "
+            "Works while training runs.",
+        )
+        self.caption.setToolTip(self.slider.toolTip())
+        layout.addWidget(self.slider, 1)
+        self.label = FixedWidthLabel([pace_label(p) for p in PACES], self)
+        self.label.setObjectName("paceLabel")
+        layout.addWidget(self.label)
+        self.flat_out_button = QToolButton(self)
+        self.flat_out_button.setObjectName("paceFlatOutButton")
+        self.flat_out_button.setCheckable(True)
+        self.flat_out_button.setText("Flat out")
+        self.flat_out_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.flat_out_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.flat_out_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        tooltip(
+            self.flat_out_button,
+            "Train as fast as this computer can; click again to go back to the watchable pace.",
+        )
+        layout.addWidget(self.flat_out_button)
+        self._slower = DEFAULT_PACE  # where "flat out" goes back to
+        self._short = False
+        self.flat_out_button.toggled.connect(self._flat_out_toggled)
+        self.show_pace(PACES[self.slider.value()])
+
+    def show_pace(self, pace: float) -> None:
+        value = self.slider.value()
+        if value != FLAT_OUT:
+            self._slower = value
+        self.label.setText(pace_label(pace, short=self._short))
+        self.flat_out_button.blockSignals(True)
+        self.flat_out_button.setChecked(value == FLAT_OUT)
+        self.flat_out_button.blockSignals(False)
+
+    def _flat_out_toggled(self, on: bool) -> None:
+        self.slider.setValue(FLAT_OUT if on else self._slower)
+
+    def set_short(self, short: bool) -> None:
+        """Short words in a narrow window: "20/s", and the button's icon alone."""
+        self._short = short
+        self.label.set_samples([pace_label(p, short=short) for p in PACES])
+        self.label.setText(pace_label(PACES[self.slider.value()], short=short))
+        self.flat_out_button.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonIconOnly if short else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
