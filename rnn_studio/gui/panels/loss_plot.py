@@ -162,9 +162,10 @@ class LossView:
     def _fit_reference_label(self, *_args) -> None:
         """The widest layout of the label that fits the plot's width, at the label's
         size or, in a narrow plot, a little smaller (never under the projector floor)."""
-        if self._vocab_size is None:
-            return
         style = plot_text(self.plot)
+        if self._vocab_size is None:  # no label text yet: its size still follows the mode
+            self.reference_label.setFont(_pixel_font(round(style.pixels(LABEL_PT - 1))))
+            return
         wanted = round(style.pixels(LABEL_PT - 1))
         smallest = max(PROJECTOR_TEXT_PX, round(0.8 * wanted)) if style.projector else round(0.8 * wanted)
         room = self.plot.getPlotItem().getViewBox().width() - 12  # the text's margins and a gap
