@@ -289,6 +289,7 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
         cfg.task.text_file = None
         placeholder = "".join(vocab.chars).replace("\r", " ").replace("\n", " ")[:2000]
         cfg.task.sentences = [placeholder + " ."]
+        cfg.task.valid_fraction, cfg.task.batch_examples = 0.0, 0
     if text and not cfg.task.text_file:
         cfg.task.sentences = cfg.task.sentences or ["  "]
     if classify and task is None:
