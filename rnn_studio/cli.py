@@ -394,7 +394,7 @@ def cmd_complete(args) -> int:
     if args.prompt == "":
         raise DataError("the prompt is empty: type at least one character to start from")
     resolve_device(args.device)  # a device this machine lacks is the user's to fix, not the file's
-    trainer = load_trainer(args.checkpoint, device=args.device)
+    trainer = load_trainer(args.checkpoint, device=args.device, read_data=False)
     if trainer.task.kind != "text":
         what = "a classifier: use rnn-studio classify" if trainer.task.kind == "classify" else "a sine network"
         raise DataError(f"{args.checkpoint} holds {what}; complete needs a network trained on text")
@@ -414,7 +414,7 @@ def cmd_classify(args) -> int:
     if not args.text.strip():
         raise DataError("the text is empty: give a sentence to classify")
     resolve_device(args.device)
-    trainer = load_trainer(args.checkpoint, device=args.device)
+    trainer = load_trainer(args.checkpoint, device=args.device, read_data=False)
     if trainer.task.kind != "classify":
         raise DataError(f"{args.checkpoint} holds a network trained on the {trainer.task.kind} task, not a "
                         "classifier (train one with: rnn-studio train --task classify)")

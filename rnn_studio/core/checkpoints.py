@@ -179,15 +179,18 @@ def _require_sections(raw: io_.RawCheckpoint) -> None:
         raise CheckpointError(f"{raw.path} is damaged: its 'model' section is missing or holds no weights")
 
 
-def load_trainer(path: str, device: str | None = None, require_data: bool = False):
+def load_trainer(path: str, device: str | None = None, require_data: bool = False, read_data: bool = True):
     """Rebuild the trainer (model, optimizer, vocabulary) saved in ``path``.
 
     ``require_data``: refuse (CheckpointError) a model that could answer
-    prompts but not go on training, because its data file is gone or changed."""
+    prompts but not go on training, because its data file is gone or changed.
+    ``read_data=False``: do not read the data file at all (a prompt needs
+    only the weights and the vocabulary; a book may be 50 MB); the trainer
+    then answers prompts and says it was opened without its data."""
     raw, fh = _open(path)
     with fh:
         try:
-            return _load(raw, device, require_data)
+            return _load(raw, device, require_data, read_data)
         except CheckpointError:
             raise
         except StudioError as exc:
@@ -200,7 +203,7 @@ def load_trainer(path: str, device: str | None = None, require_data: bool = Fals
             raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
 
 
-def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False):
+def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False, read_data: bool = True):
     from .models import ClassifierNet, RecurrentNet
     from .resources import check_fits
     from .training import Trainer
@@ -273,7 +276,8 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
     if source:
         # The weights and vocabulary answer prompts without the data; going
         # on training needs the very file it was trained on.
-        blocker = _data_blocker(source, data)
+        blocker = _data_blocker(source, data) if read_data or require_data else (
+            f"it was opened for prompts only, without the file it was trained on ({source})")
         if blocker is None:
             try:
                 task = _build_task(cfg, vocab, labels, max_length)

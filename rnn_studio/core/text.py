@@ -10,6 +10,7 @@ never seen in training (the seed's "Handling of unseen characters").
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 from .config import MAX_SENTENCES_CHARS
@@ -160,7 +161,8 @@ def read_text_file_hashed(path: str) -> tuple[str, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
-    text = text.replace("\r\n", "\n")
+    # CR CR LF (a file converted twice) must not leave a CR LF behind
+    text = re.sub("\r+\n", "\n", text)
     if "\x00" in text:
         raise DataError(f"{path} contains NUL bytes: it looks like a binary file, not text")
     if len(text.strip()) == 0:

@@ -215,3 +215,22 @@ def test_a_damaged_training_state_is_refused(bad, tmp_path):
     path.write_bytes(io_.safetensors_bytes(meta, load_file(str(path))))
     with pytest.raises(CheckpointError, match="damaged"):
         load_trainer(str(path), device="cpu")
+
+
+def test_opened_for_prompts_only_the_file_is_not_read_and_is_still_named(tmp_path, monkeypatch):
+    trainer = Trainer(corpus_cfg(tmp_path))
+    trainer.step()
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(trainer, str(path))
+    from rnn_studio.core import data as data_module
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the text file was read")
+
+    monkeypatch.setattr(data_module, "read_text_file_hashed", no_reading)
+    quick = load_trainer(str(path), device="cpu", read_data=False)
+    assert "prompts only" in quick.resume_blocker
+    save_checkpoint(quick, str(tmp_path / "again.safetensors"))
+    monkeypatch.undo()
+    again = load_trainer(str(tmp_path / "again.safetensors"), device="cpu", require_data=True)
+    assert again.resume_blocker is None and again.epoch == trainer.epoch
