@@ -90,7 +90,11 @@ def save_checkpoint(trainer, path: str) -> str:
         if task.get(key):
             task[key] = os.path.abspath(task[key])
             data = {"path": task[key], "sha256": trainer.data_hash}
-    run_state, state_tensors = trainer.run_state() if hasattr(trainer, "run_state") else ({}, {})
+    if getattr(trainer, "resume_blocker", None) and getattr(trainer, "saved_run_state", None):
+        # its own state belongs to a placeholder; keep the one the file had
+        run_state, state_tensors = trainer.saved_run_state
+    else:
+        run_state, state_tensors = trainer.run_state() if hasattr(trainer, "run_state") else ({}, {})
     tensors.update(state_tensors)
     meta = {
         "format": FORMAT,
@@ -333,6 +337,7 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
             state = None
     if state is None and raw.meta.get("optimizer"):
         trainer.load_notes.append("its optimizer state did not match the network, so training goes on with a fresh one")
+    trainer.saved_run_state = (run_state or {}, {n: tensors[n] for n in state_names})
     if run_state and not blocker:
         try:
             trainer.restore_run_state(run_state, {n: tensors[n] for n in state_names})

@@ -234,3 +234,5 @@ def test_opened_for_prompts_only_the_file_is_not_read_and_is_still_named(tmp_pat
     monkeypatch.undo()
     again = load_trainer(str(tmp_path / "again.safetensors"), device="cpu", require_data=True)
     assert again.resume_blocker is None and again.epoch == trainer.epoch
+    assert again.run_state()[0] == trainer.run_state()[0]
+    assert steps_of(again, 3) == steps_of(trainer, 3)
