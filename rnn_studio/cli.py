@@ -1,4 +1,4 @@
-"""Command line: ``rnn-studio`` (the window), ``train`` and ``complete``.
+"""Command line: ``rnn-studio`` (the window), ``train``, ``complete`` and ``classify``.
 
 A user's mistake never ends in a traceback: each is one line on stderr and
 exit status 2. Training runs the same ``Trainer``, stepped by the same
@@ -60,24 +60,71 @@ def _number(name, minimum=None, strictly=False):
     return parse
 
 
+def _fraction(name):
+    parse_number = _number(name, 0.0)
+
+    def parse(text):
+        value = parse_number(text)
+        if value >= 1:
+            raise argparse.ArgumentTypeError(f"{name} must be below 1 (a fraction of the data), got {value:g}")
+        return value
+    return parse
+
+
+# options `train --resume` accepts; every other one would contradict the file's settings
+RESUME_OPTIONS = {"resume", "epochs", "save", "json", "device"}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .core.config import ARCHITECTURES, ENCODINGS, MAX_EPOCHS, MAX_HIDDEN, MAX_LAYERS, OPTIMIZERS, SINE_MODES
+    from .core.config import (
+        ARCHITECTURES,
+        ENCODINGS,
+        LEVELS,
+        MAX_EPOCHS,
+        MAX_HIDDEN,
+        MAX_LAYERS,
+        OPTIMIZERS,
+        POOLS,
+        PRESETS,
+        SINE_MODES,
+        TASKS,
+    )
 
     parser = _Parser(prog="rnn-studio", description="Watch recurrent neural networks learn. "
                      "With no command, opens the studio window.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model without a window")
-    train.add_argument("--task", choices=("text", "sine"), default="text")
-    train.add_argument("--sentences", help="training sentences separated by '|' (default: the seed tutorial's three)")
+    train.add_argument("--task", choices=TASKS, default=None, help="text (default), sine or classify")
+    train.add_argument("--preset", choices=sorted(PRESETS), help="a ready-made example: overfit = a run whose "
+                       "validation loss turns up while its training loss keeps falling")
+    train.add_argument("--sentences", help="training sentences separated by '|' (default: the seed tutorial's three); "
+                       "for classify, 'label: text' examples separated by '|'")
     train.add_argument("--text-file", help="train on a whole UTF-8 text file (windows + truncated BPTT)")
+    train.add_argument("--data", help="classify: a .csv or .tsv file with the columns text and label "
+                       "(default: the shipped assets/sentiment.csv)")
+    train.add_argument("--level", choices=LEVELS, help="classify: a token is a word (default) or a character")
+    train.add_argument("--max-vocab", type=_whole("--max-vocab", 3), help="classify: most frequent tokens kept "
+                       "(default 10000, seed 002)")
+    train.add_argument("--max-length", type=_positive_int("--max-length"), help="classify: tokens per example "
+                       "(default: the longest, up to 100 words or 400 characters)")
+    train.add_argument("--pool", choices=POOLS, help="classify: pooling over time (default max, seed 002)")
     train.add_argument("--window", type=_positive_int("--window"), help="characters per window for --text-file (default 64)")
-    train.add_argument("--batch-size", type=_positive_int("--batch-size"), help="parallel streams for --text-file (default 32)")
-    train.add_argument("--sine-mode", choices=SINE_MODES, default="next-value")
+    train.add_argument("--batch-size", type=_positive_int("--batch-size"),
+                       help="examples per minibatch, shuffled every epoch (default: all at once; classify 32); "
+                       "for --text-file, parallel streams (default 32)")
+    train.add_argument("--valid-fraction", type=_fraction("--valid-fraction"),
+                       help="hold this fraction out for validation (default: 0.2 for classify, the last 0.1 of a "
+                       "text file of 10,000+ characters, none for typed sentences and sine)")
+    train.add_argument("--sine-mode", choices=SINE_MODES, default=None)
     train.add_argument("--arch", choices=ARCHITECTURES)
     train.add_argument("--layers", type=_positive_int("--layers"), help=f"recurrent layers (1-{MAX_LAYERS})")
     train.add_argument("--hidden", type=_positive_int("--hidden"), help=f"hidden units per layer (1-{MAX_HIDDEN})")
     train.add_argument("--encoding", choices=ENCODINGS)
+    train.add_argument("--embedding-dim", type=_positive_int("--embedding-dim"),
+                       help="size of the learned embedding (classify default 32; the seed's is 128)")
+    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+                       help="read each sequence both ways (classify default; sine next-value)")
     train.add_argument("--dropout", type=_number("--dropout", 0.0), help="dropout between layers and before the read-out (0-0.9)")
     train.add_argument("--epochs", type=_count("--epochs"), help=f"passes over the data (0-{MAX_EPOCHS})")
     train.add_argument("--lr", type=_number("--lr", 0.0, strictly=True), help="learning rate (> 0, at most 100)")
@@ -86,9 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--xavier", action="store_true", help="Xavier initialisation (seed 002)")
     train.add_argument("--plateau", action="store_true", help="halve the learning rate when the loss stops falling")
     train.add_argument("--seed", type=_count("--seed"), default=None)
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N or mps")
     train.add_argument("--save", help="write a checkpoint here when training ends")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
+    train.add_argument("--resume", metavar="CHECKPOINT", help="go on training the network in this file for "
+                       "--epochs more epochs, exactly as if it had never stopped")
 
     comp = sub.add_parser("complete", help="complete a prompt with a trained checkpoint")
     comp.add_argument("--checkpoint", required=True)
@@ -99,19 +148,71 @@ def build_parser() -> argparse.ArgumentParser:
                       help="0 = greedy (default); higher = more surprising")
     comp.add_argument("--seed", type=_count("--seed"), default=0)
     comp.add_argument("--device", default="cpu")
+
+    cls = sub.add_parser("classify", help="classify a text with a trained classifier")
+    cls.add_argument("--checkpoint", required=True)
+    cls.add_argument("--text", required=True)
+    cls.add_argument("--json", action="store_true", help='print {"label": ..., "probabilities": {...}}')
+    cls.add_argument("--device", default="cpu")
     return parser
 
 
+def default_classify_data() -> str | None:
+    """The shipped data set, where this installation has it (a source checkout)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "assets" / "sentiment.csv"
+    return str(path) if path.is_file() else None
+
+
 def config_from_args(args):
-    from .core.config import defaults_for, validate
+    from .core.config import PRESETS, defaults_for, validate
     from .core.errors import DataError
 
-    cfg = defaults_for(args.task, args.sine_mode, args.arch)
+    if args.preset:
+        cfg = PRESETS[args.preset]()
+        if args.task is not None and args.task != cfg.task.kind:
+            raise DataError(f"the {args.preset} preset is a {cfg.task.kind} task; drop --task {args.task}")
+        args.task = cfg.task.kind
+    else:
+        args.task = args.task or "text"
+        cfg = defaults_for(args.task, args.sine_mode or "next-value", args.arch)
+    if args.arch:
+        cfg.model.arch = args.arch
+    classify_only = (("--data", args.data), ("--level", args.level), ("--max-vocab", args.max_vocab),
+                     ("--max-length", args.max_length), ("--pool", args.pool))
+    if args.task != "classify":
+        for flag, value in classify_only:
+            if value is not None:
+                raise DataError(f"{flag} is for --task classify")
+    if args.task != "sine" and args.sine_mode is not None:
+        raise DataError("--sine-mode is for --task sine")
     if args.task == "sine":
         for flag, value in (("--sentences", args.sentences), ("--text-file", args.text_file),
-                            ("--encoding", args.encoding), ("--window", args.window), ("--batch-size", args.batch_size)):
+                            ("--encoding", args.encoding), ("--window", args.window)):
             if value is not None:
                 raise DataError(f"{flag} is for the text task; the sine task makes its own data (drop it, or use --task text)")
+    if args.task == "classify":
+        for flag, value in (("--text-file", args.text_file), ("--window", args.window)):
+            if value is not None:
+                raise DataError(f"{flag} is for the text task; classify reads --data (a .csv or .tsv file)")
+        if args.data is not None and args.sentences is not None:
+            raise DataError("give either --sentences or --data, not both")
+        if args.sentences is not None:
+            cfg.task.examples = args.sentences.split("|")
+        elif args.data is not None:
+            if not args.data.strip():
+                raise DataError("--data is empty: give the path of a .csv or .tsv file")
+            cfg.task.data_file = args.data
+        elif not cfg.task.examples and not cfg.task.data_file:
+            cfg.task.data_file = default_classify_data()
+            if cfg.task.data_file is None:
+                raise DataError("give --data FILE (a .csv or .tsv file with the columns text and label)")
+        for attr, value in (("level", args.level), ("max_vocab", args.max_vocab), ("max_length", args.max_length)):
+            if value is not None:
+                setattr(cfg.task, attr, value)
+        if args.pool is not None:
+            cfg.model.pool = args.pool
     if args.task == "text":
         if args.text_file is not None and args.sentences is not None:
             raise DataError("give either --sentences or --text-file, not both")
@@ -122,16 +223,19 @@ def config_from_args(args):
         elif args.sentences is not None:
             cfg.task.sentences = args.sentences.split("|")
     m, tr, t = cfg.model, cfg.train, cfg.task
+    batch_field = "batch_size" if t.kind == "text" and t.text_file else "batch_examples"
     for attr, obj, value in (("layers", m, args.layers), ("hidden", m, args.hidden), ("encoding", m, args.encoding),
                              ("dropout", m, args.dropout), ("epochs", tr, args.epochs), ("lr", tr, args.lr),
                              ("optimizer", tr, args.optimizer), ("clip", tr, args.clip), ("seed", tr, args.seed),
-                             ("window", t, args.window), ("batch_size", t, args.batch_size)):
+                             ("window", t, args.window), (batch_field, t, args.batch_size),
+                             ("embedding_dim", m, args.embedding_dim), ("bidirectional", m, args.bidirectional),
+                             ("valid_fraction", t, args.valid_fraction)):
         if value is not None:
             setattr(obj, attr, value)
     if args.xavier:
         m.init = "xavier"
-    tr.plateau = bool(args.plateau)
-    tr.device = args.device
+    tr.plateau = bool(args.plateau) or tr.plateau
+    tr.device = args.device or "auto"
     return validate(cfg)
 
 
@@ -162,35 +266,78 @@ class _Progress:
             self.stream.flush()
 
 
+def _epoch_extras(trainer, valid_loss, accuracy, valid_accuracy) -> dict:
+    """The keys a JSON row gains: valid_loss with a split, accuracies for classify."""
+    extra = {}
+    if trainer.has_validation:
+        extra["valid_loss"] = valid_loss
+    if trainer.classify:
+        extra["accuracy"] = accuracy
+        if trainer.has_validation:
+            extra["valid_accuracy"] = valid_accuracy
+    return extra
+
+
+def _trainer_for_resume(args):
+    """The trainer saved in ``--resume``'s file, set to train --epochs more."""
+    from .core.checkpoints import load_trainer
+    from .core.devices import resolve_device
+    from .core.errors import DataError
+
+    given = [name for name, value in vars(args).items()
+             if name not in RESUME_OPTIONS and name != "command" and value not in (None, False)]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise DataError(f"--resume goes on with the settings saved in the file; drop {flag}")
+    if not args.resume.strip():
+        raise DataError("--resume is empty: give the path of a checkpoint")
+    if args.device:
+        resolve_device(args.device)
+    trainer = load_trainer(args.resume, device=args.device, require_data=True)
+    more = args.epochs if args.epochs is not None else trainer.cfg.train.epochs
+    trainer.cfg.train.epochs = trainer.epoch + more
+    return trainer, more
+
+
 def cmd_train(args) -> int:
     from .core.checkpoints import check_writable_folder, save_checkpoint
     from .core.events import Diverged, EpochEnded, Warned
     from .core.session import Session
     from .core.training import Trainer
 
-    cfg = config_from_args(args)
-    if args.save:
-        check_writable_folder(args.save)
-    trainer = Trainer(cfg)
-    epochs = cfg.train.epochs
-    progress = None if args.json else _Progress(epochs)
+    if args.resume is not None:
+        if args.save:
+            check_writable_folder(args.save)
+        trainer, epochs_to_train = _trainer_for_resume(args)
+        cfg = trainer.cfg
+    else:
+        cfg = config_from_args(args)
+        if args.save:
+            check_writable_folder(args.save)
+        trainer = Trainer(cfg)
+        epochs_to_train = cfg.train.epochs
+    goal = trainer.epoch + epochs_to_train
+    progress = None if args.json else _Progress(goal)
     out = sys.stdout
     # the window's loop, without its pause on divergence: a script has no
     # Resume button, so three skipped updates in a row end the run instead
-    session = Session(trainer=trainer, epochs=epochs, epoch_events=True, pause_on_divergence=False)
+    session = Session(trainer=trainer, epochs=goal, epoch_events=True, pause_on_divergence=False)
     final_loss = None
+    final_extra: dict = {}
     diverged = False
 
     def on_event(event) -> None:
-        nonlocal final_loss, diverged
+        nonlocal final_loss, final_extra, diverged
         if isinstance(event, EpochEnded):
             final_loss = event.loss
+            final_extra = _epoch_extras(trainer, event.valid_loss, event.accuracy, event.valid_accuracy)
             if args.json:
-                row = {"epoch": event.epoch, "loss": event.loss, "grad_norm": event.grad_norm, "ms": event.ms}
+                row = {"epoch": event.epoch, "loss": event.loss, "grad_norm": event.grad_norm, "ms": event.ms,
+                       **final_extra}
                 out.write(json.dumps(row) + "\n")
                 out.flush()  # a reader on a pipe sees each epoch as it ends
             else:
-                progress.update(event.epoch, event.loss, event.steps, force=event.epoch == epochs)
+                progress.update(event.epoch, event.loss, event.steps, force=event.epoch == goal)
         elif isinstance(event, Diverged):
             sys.stderr.write(f"rnn-studio: step {event.step}: {event.reason}; update skipped "
                              f"(try a lower --lr or --clip)\n")
@@ -209,20 +356,28 @@ def cmd_train(args) -> int:
     elapsed = time.perf_counter() - start
     if progress:
         progress.close()
+    epochs = epochs_to_train
     if final_loss is None and epochs > 0:
         final_loss = trainer.evaluate_loss()
     written = save_checkpoint(trainer, args.save) if args.save else None
     ms_per_epoch = elapsed * 1000.0 / epochs if epochs else 0.0
     if args.json:
         out.write(json.dumps({"event": "done", "epochs": trainer.epoch, "final_loss": final_loss,
-                              "ms_per_epoch": ms_per_epoch}) + "\n")
+                              "ms_per_epoch": ms_per_epoch, **final_extra}) + "\n")
     else:
         what = "mean squared error" if cfg.task.kind == "sine" else "cross-entropy loss"
         if epochs == 0:
             out.write("0 epochs requested: nothing trained.\n")
         else:
-            out.write(f"trained {cfg.model.arch} on {trainer.device} for {trainer.epoch} epochs "
-                      f"in {elapsed:.2f} s ({ms_per_epoch:.2f} ms/epoch); final {what} {final_loss:.4f}\n")
+            more = ""
+            if final_extra.get("valid_loss") is not None:
+                more += f"; validation {final_extra['valid_loss']:.4f}"
+            if final_extra.get("accuracy") is not None:
+                more += f"; accuracy {final_extra['accuracy']:.3f}"
+                if final_extra.get("valid_accuracy") is not None:
+                    more += f", validation accuracy {final_extra['valid_accuracy']:.3f}"
+            out.write(f"trained {cfg.model.arch} on {trainer.device} for {epochs} epochs "
+                      f"in {elapsed:.2f} s ({ms_per_epoch:.2f} ms/epoch); final {what} {final_loss:.4f}{more}\n")
         if args.save:
             through = f" (through the link {args.save})" if written != args.save else ""
             out.write(f"checkpoint saved to {written}{through}\n")
@@ -239,12 +394,38 @@ def cmd_complete(args) -> int:
     if args.prompt == "":
         raise DataError("the prompt is empty: type at least one character to start from")
     resolve_device(args.device)  # a device this machine lacks is the user's to fix, not the file's
-    trainer = load_trainer(args.checkpoint, device=args.device)
+    trainer = load_trainer(args.checkpoint, device=args.device, read_data=False)
+    if trainer.task.kind != "text":
+        what = "a classifier: use rnn-studio classify" if trainer.task.kind == "classify" else "a sine network"
+        raise DataError(f"{args.checkpoint} holds {what}; complete needs a network trained on text")
     result = complete(trainer.model, trainer.vocab, args.prompt, args.length, args.temperature, args.seed)
     if result.unknown_chars:
         shown = ", ".join(repr(c) for c in result.unknown_chars)
         sys.stderr.write(f"rnn-studio: warning: the network never saw {shown}; treated as unknown\n")
     sys.stdout.write(result.text + "\n")
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from .core.checkpoints import load_trainer
+    from .core.devices import resolve_device
+    from .core.errors import DataError
+
+    if not args.text.strip():
+        raise DataError("the text is empty: give a sentence to classify")
+    resolve_device(args.device)
+    trainer = load_trainer(args.checkpoint, device=args.device, read_data=False)
+    if trainer.task.kind != "classify":
+        raise DataError(f"{args.checkpoint} holds a network trained on the {trainer.task.kind} task, not a "
+                        "classifier (train one with: rnn-studio train --task classify)")
+    result = trainer.classify_text(args.text)
+    if args.json:
+        sys.stdout.write(json.dumps({"label": result.label, "probabilities": result.probabilities}) + "\n")
+    else:
+        if result.unknown:
+            shown = ", ".join(repr(t) for t in result.unknown[:10])
+            sys.stderr.write(f"rnn-studio: warning: the network never saw {shown}; treated as unknown\n")
+        sys.stdout.write(result.label + "\n")
     return 0
 
 
@@ -282,6 +463,8 @@ def main(argv=None) -> int:
             return cmd_train(args)
         if args.command == "complete":
             return cmd_complete(args)
+        if args.command == "classify":
+            return cmd_classify(args)
         return open_studio()
     except StudioError as exc:
         sys.stderr.write(f"rnn-studio: error: {exc}\n")

@@ -21,6 +21,18 @@ allocated, in this order:
 4. the file may hold only a little more than those tensors need;
 5. the checksums are verified, then the tensors are read and loaded.
 
+Since issue 9 a file also holds what going on training exactly needs
+(``Trainer.run_state``: the place in the epoch, the minibatch order's and
+dropout's generator states as base64 in the JSON, the plateau schedule's
+counters, and for a text file read mid-epoch the carried hidden state as
+``state.hidden.N`` tensors, checked like the weights), a classifier's labels,
+token vocabulary and length, and, for a model trained on a file, that
+file's path and SHA-256. Opening such a model reads the file again only if
+it is still there with the same size and hash; otherwise the model answers
+prompts and ``Trainer.resume_blocker`` says why it cannot go on training
+(``load_trainer(..., require_data=True)`` refuses instead, for
+``rnn-studio train --resume``).
+
 Any exception on the way becomes a ``CheckpointError`` of one line.
 """
 
@@ -35,10 +47,11 @@ import torch
 from . import checkpoint_io as io_
 from .atomic import atomic_write, check_writable_folder  # noqa: F401 - re-exported for the CLI
 from .checkpoint_io import FORMAT, LEGACY_VERSION, VERSION
-from .config import ModelConfig, RunConfig, TaskConfig, TrainConfig, validate
-from .data import Vocabulary
+from .config import MAX_CLASSIFY_LENGTH, MAX_CLASSIFY_VOCAB, ModelConfig, RunConfig, TaskConfig, TrainConfig, validate
+from .data import ClassifyTask, Vocabulary
 from .devices import resolve_device
 from .errors import CheckpointError, DataError, StudioError
+from .labelled import MAX_CLASSES, MAX_LABEL_CHARS, MAX_TOKEN_CHARS, TokenVocabulary
 from .text import MAX_VOCAB, open_regular_file
 
 MAX_CHECKPOINT_BYTES = 8 * 2**30
@@ -64,11 +77,34 @@ def save_checkpoint(trainer, path: str) -> str:
             else:
                 kept[name] = value
         plain_state[str(index)] = kept
+    classify = getattr(trainer, "classify", False)
+    config = trainer.cfg.to_dict()
+    data = None
+    if getattr(trainer, "resume_blocker", None) and getattr(trainer, "checkpoint_config", None):
+        # opened without its data file: keep naming that file, not the placeholder
+        config = {**config, "task": trainer.checkpoint_config.get("task", config["task"])}
+        data = getattr(trainer, "data_source", None)
+    elif getattr(trainer, "data_hash", None):
+        task = config["task"]
+        key = "data_file" if classify else "text_file"
+        if task.get(key):
+            task[key] = os.path.abspath(task[key])
+            data = {"path": task[key], "sha256": trainer.data_hash}
+    if getattr(trainer, "resume_blocker", None) and getattr(trainer, "saved_run_state", None):
+        # its own state belongs to a placeholder; keep the one the file had
+        run_state, state_tensors = trainer.saved_run_state
+    else:
+        run_state, state_tensors = trainer.run_state() if hasattr(trainer, "run_state") else ({}, {})
+    tensors.update(state_tensors)
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "config": trainer.cfg.to_dict(),
-        "vocab": list(trainer.vocab.chars) if trainer.vocab is not None else None,
+        "config": config,
+        "vocab": list(trainer.vocab.chars) if trainer.vocab is not None and not classify else None,
+        "classify": {"labels": list(trainer.task.labels), "tokens": list(trainer.vocab.tokens),
+                     "level": trainer.vocab.level, "max_length": int(trainer.task.max_length)} if classify else None,
+        "data": data,
+        "run_state": run_state,
         "epoch": int(trainer.epoch),
         "steps": int(trainer.steps),
         "model_keys": list(trainer.model.state_dict()),
@@ -147,12 +183,18 @@ def _require_sections(raw: io_.RawCheckpoint) -> None:
         raise CheckpointError(f"{raw.path} is damaged: its 'model' section is missing or holds no weights")
 
 
-def load_trainer(path: str, device: str | None = None):
-    """Rebuild the trainer (model, optimizer, vocabulary) saved in ``path``."""
+def load_trainer(path: str, device: str | None = None, require_data: bool = False, read_data: bool = True):
+    """Rebuild the trainer (model, optimizer, vocabulary) saved in ``path``.
+
+    ``require_data``: refuse (CheckpointError) a model that could answer
+    prompts but not go on training, because its data file is gone or changed.
+    ``read_data=False``: do not read the data file at all (a prompt needs
+    only the weights and the vocabulary; a book may be 50 MB); the trainer
+    then answers prompts and says it was opened without its data."""
     raw, fh = _open(path)
     with fh:
         try:
-            return _load(raw, device)
+            return _load(raw, device, require_data, read_data)
         except CheckpointError:
             raise
         except StudioError as exc:
@@ -165,8 +207,8 @@ def load_trainer(path: str, device: str | None = None):
             raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
 
 
-def _load(raw: io_.RawCheckpoint, device: str | None):
-    from .models import RecurrentNet
+def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False, read_data: bool = True):
+    from .models import ClassifierNet, RecurrentNet
     from .resources import check_fits
     from .training import Trainer
 
@@ -177,24 +219,38 @@ def _load(raw: io_.RawCheckpoint, device: str | None):
     vocab = _checked_vocab(path, raw.meta.get("vocab"), cfg)
     epoch = _checked_count(path, "epoch", raw.meta.get("epoch", 0))
     steps = _checked_count(path, "steps", raw.meta.get("steps", 0))
+    classify = cfg.task.kind == "classify"
+    labels = max_length = None
+    if classify:
+        vocab, labels, max_length = _checked_classify(path, raw.meta.get("classify"), cfg)
+    data = _checked_data(path, raw.meta.get("data"))
+    run_state = raw.meta.get("run_state")
+    if run_state is not None and not isinstance(run_state, dict):
+        raise CheckpointError(f"{path} is damaged: its training state is not a mapping")
 
     # the model the settings describe, without memory: its shapes are the truth
     size = len(vocab) if vocab is not None else 1
     text = cfg.task.kind == "text"
-    check_fits(cfg.model, size, size, text=text)
-    with torch.device("meta"):
-        expected = RecurrentNet(cfg.model, size, size, "text" if text else "sine").state_dict()
+    if classify:
+        check_fits(cfg.model, size, len(labels), text=False, classify=True)
+        with torch.device("meta"):
+            expected = ClassifierNet(cfg.model, size, len(labels)).state_dict()
+    else:
+        check_fits(cfg.model, size, size, text=text)
+        with torch.device("meta"):
+            expected = RecurrentNet(cfg.model, size, size, "text" if text else "sine").state_dict()
     keys = raw.meta["model_keys"]
     if set(keys) != set(expected):
         missing = sorted(set(expected) - set(keys))
         extra = sorted(set(keys) - set(expected))
         what = f"missing {', '.join(missing[:3])}" if missing else f"unexpected {', '.join(map(str, extra[:3]))}"
         raise CheckpointError(f"{path} does not fit its own settings (architecture or vocabulary mismatch): {what}")
+    state_names = _checked_state_tensors(path, raw, cfg)
     for name in raw.infos:
         known = name[len("model."):] in expected if name.startswith("model.") else name.startswith("optimizer.")
-        if not known:
+        if not known and name not in state_names:
             raise CheckpointError(f"{path} was refused: it holds data its settings never mention ('{io_._short(name, 40)}')")
-    needed = 0
+    needed = sum(raw.infos[n].nbytes for n in state_names)
     for name, want in expected.items():
         info = raw.infos.get(f"model.{name}")
         if info is None:
@@ -218,24 +274,51 @@ def _load(raw: io_.RawCheckpoint, device: str | None):
     raw.verify()
     tensors = raw.tensors()
 
-    if text and cfg.task.text_file:
-        # Never re-read the text it was trained on: it may be gone, edited or
-        # 50 MB, and the weights and vocabulary complete text without it. Any
-        # placeholder will do; it must pass clean_sentences.
+    blocker = None
+    task = None
+    source = cfg.task.text_file if text else (cfg.task.data_file if classify else None)
+    if source:
+        # The weights and vocabulary answer prompts without the data; going
+        # on training needs the very file it was trained on.
+        blocker = _data_blocker(source, data) if read_data or require_data else (
+            f"it was opened for prompts only, without the file it was trained on ({source})")
+        if blocker is None:
+            try:
+                task = _build_task(cfg, vocab, labels, max_length)
+            except DataError as exc:
+                blocker = f"the file it was trained on, {source}, cannot be used now: {_line(exc)}"
+            else:
+                if data and data.get("sha256") and task.data_hash != data["sha256"]:
+                    blocker, task = f"the file it was trained on, {source}, has changed since", None
+        if blocker and require_data:
+            raise CheckpointError(f"{path} cannot go on training: {blocker}")
+    if text and task is None and cfg.task.text_file:
+        # any placeholder will do; it must pass clean_sentences
         cfg.task.text_file = None
         placeholder = "".join(vocab.chars).replace("\r", " ").replace("\n", " ")[:2000]
         cfg.task.sentences = [placeholder + " ."]
+        cfg.task.valid_fraction, cfg.task.batch_examples = 0.0, 0
     if text and not cfg.task.text_file:
         cfg.task.sentences = cfg.task.sentences or ["  "]
+    if classify and task is None:
+        if blocker:
+            first = vocab.tokens[0] if vocab.tokens else "x"
+            placeholder = TaskConfig(**{**cfg.task.__dict__, "data_file": None, "valid_fraction": 0.0})
+            task = ClassifyTask(placeholder, cfg.train.seed, vocab, labels, max_length,
+                                examples=[(first, label) for label in labels])
+        else:
+            task = _build_task(cfg, vocab, labels, max_length)
     if device is None:
         # saved on a machine with a GPU, opened on one without: use what is here
         try:
             resolve_device(cfg.train.device)
         except (StudioError, AttributeError):
             cfg.train.device = "auto"
-    trainer = Trainer(cfg, vocab=vocab, device=device)
+    trainer = Trainer(cfg, vocab=vocab, device=device, task=task)
     trainer.epoch = epoch
     trainer.steps = steps
+    trainer.resume_blocker = blocker
+    trainer.data_source = data
     # the settings as saved, before the fallbacks above (a text file that is
     # gone, a device that is not here): what the window shows the user
     trainer.checkpoint_config = saved
@@ -254,7 +337,88 @@ def _load(raw: io_.RawCheckpoint, device: str | None):
             state = None
     if state is None and raw.meta.get("optimizer"):
         trainer.load_notes.append("its optimizer state did not match the network, so training goes on with a fresh one")
+    trainer.saved_run_state = (run_state or {}, {n: tensors[n] for n in state_names})
+    if run_state and not blocker:
+        try:
+            trainer.restore_run_state(run_state, {n: tensors[n] for n in state_names})
+        except (ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
+    elif state_names and not blocker:
+        raise CheckpointError(f"{path} is damaged: it holds a hidden state but no training state")
     return trainer
+
+
+def _build_task(cfg: RunConfig, vocab, labels, max_length):
+    from .data import build_task
+
+    if cfg.task.kind == "classify":
+        return build_task(cfg.task, seed=cfg.train.seed, vocab=vocab, labels=labels, max_length=max_length)
+    return build_task(cfg.task, seed=cfg.train.seed, vocab=vocab)
+
+
+def _data_blocker(source: str, data: dict | None) -> str | None:
+    """Why the file a model was trained on cannot be trained on now, or None."""
+    try:
+        info = os.stat(source)
+    except FileNotFoundError:
+        return f"the file it was trained on, {source}, is no longer there"
+    except OSError as exc:
+        return f"the file it was trained on, {source}, cannot be read ({exc.strerror or exc})"
+    if data and isinstance(data.get("bytes"), int) and data["bytes"] != info.st_size:
+        return f"the file it was trained on, {source}, has changed since"
+    return None
+
+
+def _checked_data(path: str, data) -> dict | None:
+    if data is None:
+        return None
+    if (not isinstance(data, dict) or not isinstance(data.get("path"), str) or len(data["path"]) > 4096
+            or not isinstance(data.get("sha256"), str) or len(data["sha256"]) != 64):
+        raise CheckpointError(f"{path} is damaged: its record of the data file is not a path and a hash")
+    return data
+
+
+def _checked_classify(path: str, info, cfg: RunConfig):
+    """(vocabulary, labels, max_length) of a classifier, every claim bounded."""
+    if not isinstance(info, dict):
+        raise CheckpointError(f"{path} is damaged: a classifier without its labels and vocabulary")
+    labels, tokens, level, max_length = (info.get(k) for k in ("labels", "tokens", "level", "max_length"))
+    if (not isinstance(labels, list) or not 2 <= len(labels) <= MAX_CLASSES
+            or not all(isinstance(x, str) and 0 < len(x) <= MAX_LABEL_CHARS for x in labels)
+            or len(set(labels)) != len(labels)):
+        raise CheckpointError(f"{path} is damaged: its labels are not 2 to {MAX_CLASSES} different names")
+    if level != cfg.task.level:
+        raise CheckpointError(f"{path} is damaged: its vocabulary's level does not match its settings")
+    if not isinstance(tokens, list) or len(tokens) + 2 > min(cfg.task.max_vocab, MAX_CLASSIFY_VOCAB):
+        raise CheckpointError(f"{path} was refused: its vocabulary is larger than its settings allow")
+    if level == "char":
+        good = all(isinstance(t, str) and len(t) == 1 for t in tokens)
+    else:
+        good = all(isinstance(t, str) and 0 < len(t) <= MAX_TOKEN_CHARS and t.split() == [t] for t in tokens)
+    if not good or len(set(tokens)) != len(tokens):
+        raise CheckpointError(f"{path} is damaged: its vocabulary is not a list of different tokens")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or not 1 <= max_length <= MAX_CLASSIFY_LENGTH:
+        raise CheckpointError(f"{path} is damaged: its maximum length is not a whole number from 1 to "
+                              f"{MAX_CLASSIFY_LENGTH}")
+    return TokenVocabulary(tokens, level), labels, max_length
+
+
+def _checked_state_tensors(path: str, raw: io_.RawCheckpoint, cfg: RunConfig) -> list[str]:
+    """The carried hidden state of a text file read mid-epoch: at most two
+    float32 tensors [layers x directions, streams, hidden]."""
+    names = sorted(n for n in raw.infos if n.startswith("state."))
+    allowed = {"state.hidden.0", "state.hidden.1"} if cfg.model.arch == "lstm" else {"state.hidden.0"}
+    from .config import MAX_BATCH
+
+    for name in names:
+        info = raw.infos[name]
+        dirs = 2 if cfg.model.bidirectional else 1
+        if (name not in allowed or cfg.task.kind != "text" or not cfg.task.text_file or info.dtype != torch.float32
+                or len(info.shape) != 3 or info.shape[0] != cfg.model.layers * dirs or info.shape[2] != cfg.model.hidden
+                or not 1 <= info.shape[1] <= MAX_BATCH):
+            raise CheckpointError(f"{path} was refused: it holds data its settings never mention "
+                                  f"('{io_._short(name, 40)}')")
+    return names
 
 
 def _checked_config(path: str, saved: dict) -> RunConfig:
@@ -278,8 +442,8 @@ def _checked_config(path: str, saved: dict) -> RunConfig:
 
 
 def _same_kind(value, default, name: str) -> bool:
-    if name == "text_file":
-        return value is None or isinstance(value, str)
+    if name in ("text_file", "data_file"):
+        return value is None or (isinstance(value, str) and len(value) <= 4096)
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, int):

@@ -1,10 +1,14 @@
 """Run settings as plain dataclasses with a JSON round trip.
 
-One ``RunConfig`` says everything a run needs: the task (text or sine), the
-model and the training settings. The defaults reproduce the seed tutorials:
-seed 000 for text (three sentences, RNN, hidden 12, one-hot, Adam 0.01, 100
-epochs), seed 002 for sine next-value (hidden 32, Adam 0.001) and seed 003 for
-sine sequence (from-scratch Elman, hidden 6, SGD 0.1, 300 epochs).
+One ``RunConfig`` says everything a run needs: the task (text, sine or
+classify), the model and the training settings. The defaults reproduce the
+seed tutorials: seed 000 for text (three sentences, RNN, hidden 12, one-hot,
+Adam 0.01, 100 epochs), seed 002 for sine next-value (hidden 32, Adam 0.001),
+seed 003 for sine sequence (from-scratch Elman, hidden 6, SGD 0.1, 300
+epochs) and seed 002's sentence classifier for classify (embedding, 2-layer
+bidirectional LSTM with dropout 0.3, max pooling over time, FC 64 + ReLU +
+dropout 0.5, Adam 0.001, minibatches of 32 shuffled each epoch), at sizes
+that suit a laptop and the shipped data set.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ ARCH_LABELS = {
     "gru": "GRU",
     "elman": "Elman (from scratch)",
 }
-TASKS = ("text", "sine")
+TASKS = ("text", "sine", "classify")
+LEVELS = ("word", "char")  # classify: what one token is
+POOLS = ("max", "last", "mean")  # classify: how the states of every step become one vector
 SINE_MODES = ("next-value", "sequence")
 ENCODINGS = ("onehot", "embedding")
 OPTIMIZERS = ("adam", "sgd")
@@ -39,6 +45,10 @@ MAX_WINDOW = 2048
 MAX_SINE_WINDOWS = 100_000
 MAX_BATCH = 4096
 MAX_SENTENCES_CHARS = 200_000
+MAX_CLASSIFY_VOCAB = 50_000
+MAX_CLASSIFY_LENGTH = 1_000  # tokens an example is padded or cut to
+MAX_VALID_FRACTION = 0.9
+AUTO = -1.0  # valid_fraction: the task's default (``resolved_valid_fraction``)
 
 
 @dataclass
@@ -50,6 +60,21 @@ class TaskConfig:
     # parallel streams per minibatch, hidden state carried between windows.
     window: int = 64
     batch_size: int = 32
+    # Sentences, sine windows and labelled examples per minibatch, shuffled
+    # every epoch when there is more than one (seed 002's DataLoader); 0 = all
+    # in one batch, as seeds 000 and 002 train. A text file's batch is
+    # ``batch_size`` streams instead.
+    batch_examples: int = 0
+    # Held out from training and measured after every epoch; AUTO (-1) = the
+    # task's default, see ``resolved_valid_fraction``.
+    valid_fraction: float = AUTO
+    # classify: a file with the columns text and label (.csv or .tsv), or
+    # typed lines 'label: text'; seed 002's TextPreprocessor settings
+    data_file: str | None = None
+    examples: list[str] = field(default_factory=list)
+    level: str = "word"
+    max_vocab: int = 10_000
+    max_length: int = 0  # 0 = the longest training example, up to 100 words or 400 characters
     sine_mode: str = "next-value"
     sine_windows: int = 1000
     sine_window_len: int = 20
@@ -67,6 +92,9 @@ class ModelConfig:
     bidirectional: bool = False
     bias: bool = True
     init: str = "default"
+    # classify only: pooling over time and the classifier head's dropout
+    pool: str = "max"
+    head_dropout: float = 0.5
 
 
 @dataclass
@@ -120,8 +148,18 @@ def defaults_for(task: str = "text", sine_mode: str = "next-value", arch: str | 
         if arch:
             cfg.model.arch = arch
         return cfg
+    if task == "classify":
+        # Seed 002's TextClassificationRNN, smaller: embedding 128 / hidden 256
+        # (the seed's sizes, --embedding-dim 128 --hidden 256) train ~40x
+        # slower for the same accuracy on a few hundred sentences.
+        return RunConfig(
+            task=TaskConfig(kind="classify", sentences=[], batch_examples=32),
+            model=ModelConfig(arch=arch or "lstm", layers=2, hidden=32, encoding="embedding", embedding_dim=32,
+                              dropout=0.3, bidirectional=True, pool="max", head_dropout=0.5),
+            train=TrainConfig(optimizer="adam", lr=0.001, epochs=30),
+        )
     if task != "sine":
-        raise ConfigError(f"unknown task '{task}' (choose text or sine)")
+        raise ConfigError(f"unknown task '{task}' (choose text, sine or classify)")
     if sine_mode == "sequence":
         # Seed 003: one 20-point sequence, Elman cell with 6 context units,
         # no biases, normal(0, 0.4)/(0, 0.3) init, SGD lr 0.1, 300 epochs.
@@ -178,9 +216,28 @@ def validate(cfg: RunConfig) -> RunConfig:
             raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
     if tr.lr <= 0:
         raise ConfigError(f"learning rate must be greater than 0, got {tr.lr:g}")
+    _check_int("batch size", t.batch_examples, 0, MAX_BATCH)
+    vf = t.valid_fraction
+    if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not math.isfinite(vf) or not (
+            vf == AUTO or 0 <= vf <= MAX_VALID_FRACTION):
+        raise ConfigError(f"validation fraction must be between 0 and {MAX_VALID_FRACTION:g}, got {vf!r}")
     if m.arch == "elman" and m.bidirectional:
         raise ConfigError("the from-scratch Elman cell runs in one direction only; untick bidirectional")
-    if t.kind == "text":
+    if t.kind == "classify":
+        _check_choice("level", t.level, LEVELS)
+        _check_choice("pooling", m.pool, POOLS)
+        _check_int("maximum vocabulary", t.max_vocab, 3, MAX_CLASSIFY_VOCAB)
+        _check_int("maximum length", t.max_length, 0, MAX_CLASSIFY_LENGTH)
+        value = m.head_dropout
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.9:
+            raise ConfigError(f"head dropout must be between 0 and 0.9, got {value!r}")
+        if m.encoding != "embedding":
+            raise ConfigError("a classifier reads its words through an embedding (seed 002); drop --encoding onehot")
+        if m.init == "seed003":
+            raise ConfigError("the seed 003 initialisation is for the Elman sine network; choose default or xavier")
+        if not isinstance(t.examples, list) or not all(isinstance(e, str) for e in t.examples):
+            raise ConfigError("examples must be lines of text")
+    elif t.kind == "text":
         if m.bidirectional:
             raise ConfigError(
                 "bidirectional is not available for next-character generation: the backward "
@@ -199,10 +256,60 @@ def validate(cfg: RunConfig) -> RunConfig:
                 "bidirectional is not available for the sine sequence mode: each step predicts the "
                 "next point, which the backward direction would already have seen"
             )
+        if t.sine_mode == "sequence" and t.batch_examples > 1:
+            raise ConfigError(
+                "the sine sequence mode trains one sequence with an update after every point (seed 003): "
+                "it has no batches to size"
+            )
+        if t.sine_mode == "sequence" and t.valid_fraction > 0:
+            raise ConfigError(
+                "the sine sequence mode trains on one sequence (seed 003): there is nothing to hold out for "
+                "validation; use --sine-mode next-value"
+            )
     return cfg
 
 
+# Held back when valid_fraction is AUTO. Typed sentences: none, they are what
+# the network is meant to learn to complete (the seed's three would lose one
+# of them). A text file: its last 10% when it holds at least 10,000
+# characters (less leaves too little on either side). Sine: none, seeds 002
+# and 003 train on every window and the defaults reproduce their figures;
+# ``--valid-fraction`` holds windows out. Classify: 20% of the examples, the
+# usual split, once there are at least 10.
+AUTO_TEXT_FILE_FRACTION = 0.1
+AUTO_TEXT_FILE_MIN_CHARS = 10_000
+AUTO_CLASSIFY_FRACTION = 0.2
+AUTO_CLASSIFY_MIN_EXAMPLES = 10
+
+
+def resolved_valid_fraction(task: TaskConfig, size: int) -> float:
+    """The fraction held out, for a data set of ``size`` items (sentences,
+    characters of a text file, sine windows, labelled examples)."""
+    if task.valid_fraction != AUTO:
+        return float(task.valid_fraction)
+    if task.kind == "classify":
+        return AUTO_CLASSIFY_FRACTION if size >= AUTO_CLASSIFY_MIN_EXAMPLES else 0.0
+    if task.kind == "text" and task.text_file:
+        return AUTO_TEXT_FILE_FRACTION if size >= AUTO_TEXT_FILE_MIN_CHARS else 0.0
+    return 0.0
+
+
 __all__ = [
-    "ARCHITECTURES", "ARCH_LABELS", "ENCODINGS", "INITS", "OPTIMIZERS", "SEED_SENTENCES", "SINE_MODES",
-    "TASKS", "ModelConfig", "RunConfig", "TaskConfig", "TrainConfig", "defaults_for", "replace", "validate",
+    "ARCHITECTURES", "ARCH_LABELS", "AUTO", "ENCODINGS", "INITS", "LEVELS", "OPTIMIZERS", "POOLS", "SEED_SENTENCES",
+    "SINE_MODES", "TASKS", "resolved_valid_fraction", "ModelConfig", "RunConfig", "TaskConfig", "TrainConfig", "defaults_for", "replace", "validate",
 ]
+
+
+def overfitting_example() -> RunConfig:
+    """Training loss keeps falling while validation loss turns up: 16 noisy
+    sine windows, half held out, a network far larger than 8 windows need.
+    It learns the noise of its 8 windows; the held-out 8 get worse."""
+    return RunConfig(
+        task=TaskConfig(kind="sine", sentences=[], sine_mode="next-value", sine_windows=16, sine_noise=0.3,
+                        valid_fraction=0.5),
+        model=ModelConfig(arch="lstm", layers=2, hidden=64),
+        train=TrainConfig(optimizer="adam", lr=0.01, epochs=200),
+    )
+
+
+PRESETS = {"overfit": overfitting_example}

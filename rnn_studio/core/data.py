@@ -14,6 +14,18 @@ window, so memory grows with batch x window x vocabulary, never with the corpus.
 Sine follows seed 002 (``next-value``: random-phase windows, predict the point
 after the window) and seed 003 (``sequence``: one sequence, the target is the
 input shifted by one step).
+
+Classify follows seed 002's sentence classifier (many-to-one, seed 004's
+shape): labelled texts, seed 002's TextPreprocessor (``labelled``), one label
+per text.
+
+Every task can hold part of its data out for validation (``valid_batches``):
+typed sentences and labelled examples by a seeded draw, a text file its tail,
+sine its last windows (random phases, so a random subset). Sentences, sine
+windows and labelled examples train in minibatches of ``batch_examples``,
+in the order the trainer draws each epoch (seed 002's
+``DataLoader(shuffle=True)``); a text file's windows stay in order, since
+each carries the state of the one before.
 """
 
 from __future__ import annotations
@@ -24,8 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import TaskConfig
+from .config import MAX_CLASSIFY_LENGTH, TaskConfig, resolved_valid_fraction
 from .errors import DataError
+from .labelled import TokenVocabulary, parse_examples, read_labelled_file
 from .text import (  # noqa: F401  (re-exported: the tasks' public names)
     MAX_TEXT_FILE_BYTES,
     MAX_VOCAB,
@@ -33,7 +46,13 @@ from .text import (  # noqa: F401  (re-exported: the tasks' public names)
     Vocabulary,
     clean_sentences,
     read_text_file,
+    read_text_file_hashed,
 )
+
+# classify: examples x tokens held as one int64 tensor; 50M positions = 400 MB
+MAX_CLASSIFY_POSITIONS = 50_000_000
+AUTO_MAX_LENGTH = {"word": 100, "char": 400}  # seed 002's max_length=100 words
+
 
 
 def one_hot(indices: torch.Tensor, size: int) -> torch.Tensor:
@@ -42,25 +61,79 @@ def one_hot(indices: torch.Tensor, size: int) -> torch.Tensor:
 
 @dataclass
 class Batch:
-    inputs: torch.Tensor  # long [B, T] for text, float [B, T, 1] for sine
-    targets: torch.Tensor  # long [B, T] for text; float [B] (next-value) or [B, T, 1]
+    inputs: torch.Tensor  # long [B, T] for text and classify, float [B, T, 1] for sine
+    targets: torch.Tensor  # long [B, T] for text, [B] for classify; float [B] (next-value) or [B, T, 1]
 
 
-class SentenceTask:
+def split_indices(count: int, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) indices: a seeded draw of round(count x fraction), at least one of each."""
+    if fraction <= 0:
+        return np.arange(count), np.arange(0)
+    held = int(round(count * fraction))
+    held = min(max(held, 1), count - 1)
+    if count < 2 or held < 1:
+        raise DataError(f"holding {fraction:g} of the {what} out for validation needs at least two {what}")
+    order = np.random.default_rng(seed).permutation(count)
+    return np.sort(order[held:]), np.sort(order[:held])
+
+
+class _Minibatches:
+    """Minibatches of whole examples (rows of ``batch``), in the order the
+    trainer draws: ``batches(order)`` with ``order`` a permutation of the
+    training rows, or None for their stored order."""
+
+    batch: Batch
+    batch_examples: int = 0
+
+    def _setup_minibatches(self, batch_examples: int) -> None:
+        self.train_size = int(self.batch.inputs.shape[0])
+        size = batch_examples if 0 < batch_examples < self.train_size else self.train_size
+        self.batch_examples = size
+        self.steps_per_epoch = math.ceil(self.train_size / size)
+        # one batch holding everything: the order changes nothing, so nothing is drawn
+        self.shuffles = self.steps_per_epoch > 1
+
+    def _rows(self, batch: Batch, rows) -> Batch:
+        return Batch(batch.inputs[rows], batch.targets[rows])
+
+    def batches(self, order: torch.Tensor | None = None):
+        """One epoch: (batch, reset_hidden) pairs."""
+        if not self.shuffles:
+            yield self.batch, True
+            return
+        if order is None:
+            order = torch.arange(self.train_size)
+        order = order.to(self.batch.inputs.device)
+        for start in range(0, self.train_size, self.batch_examples):
+            yield self._rows(self.batch, order[start : start + self.batch_examples]), True
+
+
+class SentenceTask(_Minibatches):
     """Seed 000: every sentence in one batch, next character at every position."""
 
     kind = "text"
     mode = "sentences"
     output = "sequence"
 
-    def __init__(self, sentences, vocab: Vocabulary | None = None):
+    def __init__(self, sentences, vocab: Vocabulary | None = None, valid_fraction: float = 0.0,
+                 batch_examples: int = 0, seed: int = 0):
         self.sentences = clean_sentences(sentences)
         maxlen = max(len(s) for s in self.sentences)
-        self.padded = [s.ljust(maxlen) for s in self.sentences]  # the seed pads with spaces
-        self.vocab = vocab or Vocabulary.from_texts(self.padded)  # the padding is a character too
-        idx = torch.tensor([self.vocab.encode(s) for s in self.padded], dtype=torch.long)
-        self.batch = Batch(inputs=idx[:, :-1].contiguous(), targets=idx[:, 1:].contiguous())
-        self.steps_per_epoch = 1
+        padded = [s.ljust(maxlen) for s in self.sentences]  # the seed pads with spaces
+        # The character vocabulary covers the held-out sentences too: it is the
+        # alphabet, not what is learnt, and an unseen letter there would only
+        # measure that the network cannot predict index 0.
+        self.vocab = vocab or Vocabulary.from_texts(padded)  # the padding is a character too
+        train, valid = split_indices(len(padded), valid_fraction, seed, "sentences")
+        self.padded = [padded[i] for i in train]
+        self.valid_padded = [padded[i] for i in valid]
+        self.batch = self._encode(self.padded)
+        self.valid_batch = self._encode(self.valid_padded) if len(valid) else None
+        self._setup_minibatches(batch_examples)
+
+    def _encode(self, padded) -> Batch:
+        idx = torch.tensor([self.vocab.encode(s) for s in padded], dtype=torch.long)
+        return Batch(inputs=idx[:, :-1].contiguous(), targets=idx[:, 1:].contiguous())
 
     @property
     def seq_len(self) -> int:
@@ -68,21 +141,38 @@ class SentenceTask:
 
     def to(self, device) -> SentenceTask:
         self.batch = Batch(self.batch.inputs.to(device), self.batch.targets.to(device))
+        if self.valid_batch is not None:
+            self.valid_batch = Batch(self.valid_batch.inputs.to(device), self.valid_batch.targets.to(device))
         return self
 
-    def batches(self):
-        """One epoch: (batch, reset_hidden) pairs."""
-        yield self.batch, True
+    def valid_batches(self):
+        """The held-out data as (batch, reset_hidden) pairs; empty without a split."""
+        if self.valid_batch is not None:
+            yield self.valid_batch, True
+
+
+def _streams(data: np.ndarray, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    batch_size = max(1, min(batch_size, (len(data) - 1) // 2))
+    stream_len = (len(data) - 1) // batch_size
+    usable = stream_len * batch_size
+    # streams[b] is the b-th contiguous slice of the text (+1 for targets)
+    inputs = torch.from_numpy(data[:usable].reshape(batch_size, stream_len).copy())
+    targets = torch.from_numpy(data[1 : usable + 1].reshape(batch_size, stream_len).copy())
+    return inputs, targets, batch_size
 
 
 class CorpusTask:
-    """A whole text read in windows by ``batch_size`` streams (truncated BPTT)."""
+    """A whole text read in windows by ``batch_size`` streams (truncated BPTT).
+
+    With ``valid_fraction`` the text's tail is held out, read the same way."""
 
     kind = "text"
     mode = "corpus"
     output = "sequence"
+    shuffles = False  # each window carries the state of the one before it
 
-    def __init__(self, text: str, window: int, batch_size: int, vocab: Vocabulary | None = None):
+    def __init__(self, text: str, window: int, batch_size: int, vocab: Vocabulary | None = None,
+                 valid_fraction: float = 0.0):
         if len(text) < 3:
             raise DataError("the text is too short to train on: it needs at least three characters")
         self.vocab = vocab or Vocabulary.from_texts([text])
@@ -90,29 +180,48 @@ class CorpusTask:
             raise DataError(f"the text uses {len(self.vocab) - 1:,} different characters; the limit is {MAX_VOCAB - 1:,}")
         self.sentences = []
         data = np.fromiter((self.vocab.stoi.get(c, 0) for c in text), dtype=np.int32, count=len(text))
-        batch_size = max(1, min(batch_size, (len(data) - 1) // 2))
-        stream_len = (len(data) - 1) // batch_size
+        held = int(len(data) * valid_fraction) if valid_fraction > 0 else 0
+        if held:
+            if held < 3 or len(data) - held < 3:
+                raise DataError(
+                    f"holding {valid_fraction:g} of a {len(text):,}-character text out for validation leaves too "
+                    "little on one side: each part needs at least three characters"
+                )
+            data, tail = data[:-held], data[-held:]
+        self.inputs, self.targets, batch_size = _streams(data, batch_size)
+        stream_len = self.inputs.shape[1]
         window = max(1, min(window, stream_len))
         self.window, self.batch_size = window, batch_size
-        # streams[b] is the b-th contiguous slice of the text (+1 for targets)
-        usable = stream_len * batch_size
-        self.inputs = torch.from_numpy(data[:usable].reshape(batch_size, stream_len).copy())
-        self.targets = torch.from_numpy(data[1 : usable + 1].reshape(batch_size, stream_len).copy())
         self.steps_per_epoch = math.ceil(stream_len / window)
         self.seq_len = window
+        self.train_size = len(data)
+        self.valid_inputs = self.valid_targets = None
+        if held:
+            self.valid_inputs, self.valid_targets, _ = _streams(tail, batch_size)
 
     def to(self, device) -> CorpusTask:
         self.inputs, self.targets = self.inputs.to(device), self.targets.to(device)
+        if self.valid_inputs is not None:
+            self.valid_inputs, self.valid_targets = self.valid_inputs.to(device), self.valid_targets.to(device)
         return self
 
-    def batches(self):
-        n = self.inputs.shape[1]
-        for i, start in enumerate(range(0, n, self.window)):
-            end = min(start + self.window, n)
-            yield Batch(self.inputs[:, start:end].long(), self.targets[:, start:end].long()), i == 0
+    @staticmethod
+    def _windows(inputs, targets, window):
+        n = inputs.shape[1]
+        for i, start in enumerate(range(0, n, window)):
+            end = min(start + window, n)
+            yield Batch(inputs[:, start:end].long(), targets[:, start:end].long()), i == 0
+
+    def batches(self, order=None):
+        return self._windows(self.inputs, self.targets, self.window)
+
+    def valid_batches(self):
+        if self.valid_inputs is None:
+            return iter(())
+        return self._windows(self.valid_inputs, self.valid_targets, self.window)
 
 
-class SineTask:
+class SineTask(_Minibatches):
     """Seeds 002 (next-value) and 003 (sequence)."""
 
     kind = "sine"
@@ -121,6 +230,7 @@ class SineTask:
         self.mode = cfg.sine_mode
         self.vocab = None
         self.sentences = []
+        self.valid_batch = None
         n = cfg.sine_window_len
         rng = np.random.default_rng(seed)
         if self.mode == "next-value":
@@ -132,7 +242,15 @@ class SineTask:
                 wave = wave + rng.normal(0.0, cfg.sine_noise, size=wave.shape)
             inputs = torch.tensor(wave[:, :-1], dtype=torch.float32).unsqueeze(-1)
             targets = torch.tensor(wave[:, -1], dtype=torch.float32)
-            self.steps_per_epoch = 1
+            # the phases are random: the last windows are as good a sample as any
+            fraction = resolved_valid_fraction(cfg, cfg.sine_windows)
+            held = 0
+            if fraction > 0:
+                held = min(max(int(round(cfg.sine_windows * fraction)), 1), cfg.sine_windows - 1)
+                if held < 1:
+                    raise DataError("holding windows out for validation needs at least two sine windows")
+                self.valid_batch = Batch(inputs[-held:], targets[-held:])
+                inputs, targets = inputs[:-held], targets[:-held]
         else:
             self.output = "sequence"
             # seed 003: np.sin(np.linspace(2, 10, seq_length + 1))
@@ -141,21 +259,111 @@ class SineTask:
                 wave = wave + rng.normal(0.0, cfg.sine_noise, size=wave.shape)
             inputs = torch.tensor(wave[:-1], dtype=torch.float32).view(1, n, 1)
             targets = torch.tensor(wave[1:], dtype=torch.float32).view(1, n, 1)
-            self.steps_per_epoch = 1
         self.batch = Batch(inputs, targets)
         self.seq_len = n
+        self._setup_minibatches(cfg.batch_examples if self.mode == "next-value" else 0)
 
     def to(self, device) -> SineTask:
         self.batch = Batch(self.batch.inputs.to(device), self.batch.targets.to(device))
+        if self.valid_batch is not None:
+            self.valid_batch = Batch(self.valid_batch.inputs.to(device), self.valid_batch.targets.to(device))
         return self
 
-    def batches(self):
-        yield self.batch, True
+    def valid_batches(self):
+        if self.valid_batch is not None:
+            yield self.valid_batch, True
 
 
-def build_task(cfg: TaskConfig, seed: int = 0, vocab: Vocabulary | None = None):
+class ClassifyTask(_Minibatches):
+    """Labelled texts -> one class each (seed 002's sentence classifier).
+
+    ``vocab``, ``labels`` and ``max_length`` are given when a checkpoint is
+    reopened: the data must then be read exactly as it was in training."""
+
+    kind = "classify"
+    mode = "classify"
+    output = "class"
+
+    def __init__(self, cfg: TaskConfig, seed: int = 0, vocab: TokenVocabulary | None = None,
+                 labels: list[str] | None = None, max_length: int | None = None, examples=None):
+        self.sentences = []
+        self.data_hash = None
+        if examples is None:
+            if cfg.data_file:
+                examples, self.data_hash = read_labelled_file(cfg.data_file)
+            else:
+                examples = parse_examples(cfg.examples)
+        self.labels = list(labels) if labels is not None else sorted({label for _, label in examples})
+        index = {label: i for i, label in enumerate(self.labels)}
+        unknown = sorted({label for _, label in examples} - set(index))
+        if unknown:
+            raise DataError(f"the data has the label '{unknown[0][:30]}', which the trained model does not know")
+        self.texts = [text for text, _ in examples]
+        self.targets_all = [index[label] for _, label in examples]
+        train, valid = split_indices(len(examples), resolved_valid_fraction(cfg, len(examples)), seed, "examples")
+        self.train_rows, self.valid_rows = train, valid
+        self.vocab = vocab or TokenVocabulary.from_texts([self.texts[i] for i in train], cfg.max_vocab, cfg.level)
+        encoded = [self.vocab.encode(t) for t in self.texts]
+        if max_length is None:
+            max_length = cfg.max_length or min(AUTO_MAX_LENGTH.get(cfg.level, 100),
+                                               max(len(encoded[i]) for i in train))
+        self.max_length = max(1, min(int(max_length), MAX_CLASSIFY_LENGTH))
+        if len(encoded) * self.max_length > MAX_CLASSIFY_POSITIONS:
+            raise DataError(
+                f"{len(encoded):,} examples of up to {self.max_length:,} tokens are too many to hold at once; "
+                "use fewer examples or a smaller maximum length"
+            )
+        inputs = torch.zeros(len(encoded), self.max_length, dtype=torch.long)  # 0 pads (seed 002)
+        for row, ids in enumerate(encoded):
+            ids = ids[: self.max_length] or [1]  # a text of whitespace only: one unknown token
+            inputs[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        self.lengths = (inputs != 0).sum(1)
+        targets = torch.tensor(self.targets_all, dtype=torch.long)
+        rows = torch.from_numpy(train)
+        self.batch = Batch(inputs[rows], targets[rows])
+        self.valid_batch = None
+        if len(valid):
+            rows = torch.from_numpy(valid)
+            self.valid_batch = Batch(inputs[rows], targets[rows])
+        self.seq_len = self.max_length
+        self._setup_minibatches(cfg.batch_examples)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def _rows(self, batch: Batch, rows) -> Batch:
+        # cut the padding every example of this minibatch has: the model masks it anyway
+        inputs = batch.inputs[rows]
+        longest = int((inputs != 0).sum(1).max())
+        return Batch(inputs[:, : max(1, longest)], batch.targets[rows])
+
+    def to(self, device) -> ClassifyTask:
+        self.batch = Batch(self.batch.inputs.to(device), self.batch.targets.to(device))
+        if self.valid_batch is not None:
+            self.valid_batch = Batch(self.valid_batch.inputs.to(device), self.valid_batch.targets.to(device))
+        return self
+
+    def valid_batches(self, size: int = 256):
+        if self.valid_batch is None:
+            return
+        n = self.valid_batch.inputs.shape[0]
+        for start in range(0, n, size):
+            yield self._rows(self.valid_batch, slice(start, start + size)), True
+
+    def split_of(self, row: int) -> str:
+        return "train" if row in set(self.train_rows.tolist()) else "valid"
+
+
+def build_task(cfg: TaskConfig, seed: int = 0, vocab=None, **classify):
     if cfg.kind == "sine":
         return SineTask(cfg, seed)
+    if cfg.kind == "classify":
+        return ClassifyTask(cfg, seed, vocab, **classify)
     if cfg.text_file:
-        return CorpusTask(read_text_file(cfg.text_file), cfg.window, cfg.batch_size, vocab)
-    return SentenceTask(cfg.sentences, vocab)
+        text, digest = read_text_file_hashed(cfg.text_file)
+        task = CorpusTask(text, cfg.window, cfg.batch_size, vocab, resolved_valid_fraction(cfg, len(text)))
+        task.data_hash = digest
+        return task
+    sentences = clean_sentences(cfg.sentences)
+    return SentenceTask(sentences, vocab, resolved_valid_fraction(cfg, len(sentences)), cfg.batch_examples, seed)

@@ -27,9 +27,11 @@ class RunStarted:
     parameters: int
     device: str
     vocab_size: int | None
-    task: str  # "text" | "sine"
-    mode: str  # task mode: "sentences", "corpus", "next-value", "sequence"
+    task: str  # "text" | "sine" | "classify"
+    mode: str  # task mode: "sentences", "corpus", "next-value", "sequence", "classify"
     epochs: int | None  # the goal the run trains to (it may change live)
+    steps_per_epoch: int = 1  # optimizer steps (minibatches, windows) in one epoch
+    has_validation: bool = False  # a held-out split is measured after every epoch
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,25 @@ class StepBatch:
     steps_per_s: float  # measured over about the last second
     param_grad_norms: dict[str, float]  # of the last step, finite values only
     time_grad_norms: np.ndarray | None  # ||dLoss/dh_t|| of the last step that measured it
+    # the epochs completed since the last batch: one point per epoch for the
+    # training/validation curves (a step curve and an epoch curve differ when
+    # an epoch is several minibatches)
+    epochs_done: tuple[EpochMetrics, ...] = ()
 
     def __len__(self) -> int:
         return len(self.step)
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """One epoch's figures: training loss (mean over its steps), and where
+    measured, validation loss, training accuracy and validation accuracy."""
+
+    epoch: int
+    loss: float | None
+    valid_loss: float | None = None
+    accuracy: float | None = None
+    valid_accuracy: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,9 @@ class EpochEnded:
     grad_norm: float  # mean total gradient norm over the epoch's applied steps
     ms: float  # training time since the previous epoch ended (pauses left out)
     steps: int
+    valid_loss: float | None = None  # on the held-out data, when there is a split
+    accuracy: float | None = None  # classify: fraction right over the epoch's training steps
+    valid_accuracy: float | None = None  # classify: on the held-out data
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@
 value for sine) -> recurrent layers -> dropout -> a linear read-out at every
 time step, as in seed 000's ``Model`` (nn.RNN + nn.Linear).
 
+``ClassifierNet`` is seed 002's ``TextClassificationRNN`` (many-to-one):
+embedding (padding_idx=0) -> recurrent layers -> pooling over time (max as
+the seed; last or mean) -> FC 64 + ReLU + dropout -> FC to the classes.
+
 ``ElmanRNN`` follows seed 003: h_t = tanh(W_ih x_t + W_hh h_{t-1} (+ b)),
 built from explicit weight tensors and autograd, no nn.RNN inside. Its
 parameters carry nn.RNN's names and shapes so that nn.RNN's weights can be
@@ -82,6 +86,35 @@ class ElmanRNN(nn.Module):
         return layer_input, h_n
 
 
+def recurrent_layers(cfg: ModelConfig, input_size: int) -> nn.Module:
+    """The recurrent stack the settings name, batch-first."""
+    dropout = cfg.dropout if cfg.layers > 1 else 0.0
+    common = dict(num_layers=cfg.layers, bias=cfg.bias, batch_first=True, dropout=dropout,
+                  bidirectional=cfg.bidirectional)
+    if cfg.arch == "rnn":
+        return nn.RNN(input_size, cfg.hidden, nonlinearity="tanh", **common)
+    if cfg.arch == "rnn-relu":
+        return nn.RNN(input_size, cfg.hidden, nonlinearity="relu", **common)
+    if cfg.arch == "lstm":
+        return nn.LSTM(input_size, cfg.hidden, **common)
+    if cfg.arch == "gru":
+        return nn.GRU(input_size, cfg.hidden, **common)
+    if cfg.arch == "elman":
+        return ElmanRNN(input_size, cfg.hidden, cfg.layers, bias=cfg.bias, dropout=dropout)
+    # validate() catches this first; keep the message plain anyway
+    raise ValueError(f"unknown architecture '{cfg.arch}'")
+
+
+def initialise(model: nn.Module, scheme: str) -> None:
+    if scheme == "xavier":
+        # seed 002's best practice: Xavier weights, zero biases
+        for name, p in model.named_parameters():
+            if "weight" in name and p.dim() >= 2:
+                nn.init.xavier_uniform_(p)
+            elif "bias" in name:
+                nn.init.zeros_(p)
+
+
 class RecurrentNet(nn.Module):
     """Encoding -> recurrent layers -> read-out at every time step."""
 
@@ -99,34 +132,14 @@ class RecurrentNet(nn.Module):
         else:
             self.embedding = None
             rnn_input = input_size
-        dropout = cfg.dropout if cfg.layers > 1 else 0.0
-        common = dict(num_layers=cfg.layers, bias=cfg.bias, batch_first=True, dropout=dropout,
-                      bidirectional=cfg.bidirectional)
-        if cfg.arch == "rnn":
-            self.rnn = nn.RNN(rnn_input, cfg.hidden, nonlinearity="tanh", **common)
-        elif cfg.arch == "rnn-relu":
-            self.rnn = nn.RNN(rnn_input, cfg.hidden, nonlinearity="relu", **common)
-        elif cfg.arch == "lstm":
-            self.rnn = nn.LSTM(rnn_input, cfg.hidden, **common)
-        elif cfg.arch == "gru":
-            self.rnn = nn.GRU(rnn_input, cfg.hidden, **common)
-        elif cfg.arch == "elman":
-            self.rnn = ElmanRNN(rnn_input, cfg.hidden, cfg.layers, bias=cfg.bias, dropout=dropout)
-        else:  # validate() catches this first; keep the message plain anyway
-            raise ValueError(f"unknown architecture '{cfg.arch}'")
+        self.rnn = recurrent_layers(cfg, rnn_input)
         self.drop = nn.Dropout(cfg.dropout) if cfg.dropout else nn.Identity()
         self.fc = nn.Linear(cfg.hidden * self.directions, output_size, bias=cfg.bias)
         self._initialise(cfg.init)
 
     def _initialise(self, scheme: str) -> None:
-        if scheme == "xavier":
-            # seed 002's best practice: Xavier weights, zero biases
-            for name, p in self.named_parameters():
-                if "weight" in name and p.dim() >= 2:
-                    nn.init.xavier_uniform_(p)
-                elif "bias" in name:
-                    nn.init.zeros_(p)
-        elif scheme == "seed003":
+        initialise(self, scheme)
+        if scheme == "seed003":
             # seed 003: w1 ~ normal(0, 0.4) for input and context, w2 ~ normal(0, 0.3)
             for name, p in self.rnn.named_parameters():
                 nn.init.normal_(p, 0.0, 0.4) if "weight" in name else nn.init.zeros_(p)
@@ -377,7 +390,80 @@ def _norm(g: torch.Tensor | None) -> torch.Tensor:
     return torch.linalg.vector_norm(g.detach())
 
 
-def build_model(cfg: ModelConfig, task) -> RecurrentNet:
+CLASSIFIER_HIDDEN = 64  # seed 002: fc1 = nn.Linear(hidden_size * 2, 64)
+
+
+class ClassifierNet(nn.Module):
+    """Seed 002's TextClassificationRNN: one class per text (many-to-one).
+
+    Unlike the seed, padding never reaches the result: a bidirectional stack
+    reads each text packed to its own length (the backward direction starts
+    at its last real token, not at the padding), and pooling looks only at
+    real tokens. A text therefore gets the same answer alone or in any
+    batch, padded to any length, which ``classify_text`` relies on."""
+
+    task_kind = "classify"
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int, num_classes: int):
+        super().__init__()
+        self.cfg = cfg
+        self.arch = cfg.arch
+        self.hidden_size, self.num_layers = cfg.hidden, cfg.layers
+        self.directions = 2 if cfg.bidirectional else 1
+        self.pool = cfg.pool
+        self.embedding = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=0)
+        self.rnn = recurrent_layers(cfg, cfg.embedding_dim)
+        self.fc1 = nn.Linear(cfg.hidden * self.directions, CLASSIFIER_HIDDEN)
+        self.relu = nn.ReLU()
+        self.dropout = nn.Dropout(cfg.head_dropout)
+        self.fc2 = nn.Linear(CLASSIFIER_HIDDEN, num_classes)
+        initialise(self, cfg.init)
+        if cfg.init == "xavier":
+            with torch.no_grad():
+                self.embedding.weight[0].zero_()  # the padding row stays zero, as padding_idx keeps it
+
+    def states(self, x: torch.Tensor):
+        """(states of every step [B, T, H*dirs], real-token mask [B, T], lengths [B])."""
+        lengths = (x != 0).sum(1).clamp(min=1)
+        mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+        emb = self.embedding(x)
+        if self.directions == 2:
+            packed = nn.utils.rnn.pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, _ = self.rnn(packed)
+            states, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        else:
+            # one direction reads left to right: padding after a text cannot change its states
+            states, _ = self.rnn(emb)
+        return states, mask, lengths
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        states, mask, lengths = self.states(x)
+        if self.pool == "max":  # seed 002: torch.max(lstm_out, dim=1)[0]
+            return states.masked_fill(~mask[..., None], float("-inf")).max(1).values
+        if self.pool == "mean":
+            return (states * mask[..., None]).sum(1) / lengths[:, None].to(states.dtype)
+        # last: the forward direction's state at the last token, the backward one's at the first
+        rows = torch.arange(x.shape[0], device=x.device)
+        last = states[rows, lengths - 1]
+        if self.directions == 2:
+            h = self.hidden_size
+            last = torch.cat([last[:, :h], states[:, 0, h:]], dim=1)
+        return last
+
+    def forward(self, x: torch.Tensor, hidden=None):
+        """x: token indices [B, T], 0 = padding. Returns (logits [B, classes], None)."""
+        out = self.dropout(self.relu(self.fc1(self.pooled(x))))
+        return self.fc2(out), None
+
+    def forward_traced(self, x: torch.Tensor, hidden=None):
+        # pooling mixes every step into one vector; no single h_t to follow
+        out, hidden = self.forward(x, hidden)
+        return out, hidden, None
+
+
+def build_model(cfg: ModelConfig, task) -> nn.Module:
+    if task.kind == "classify":
+        return ClassifierNet(cfg, len(task.vocab), task.num_classes)
     if task.kind == "text":
         size = len(task.vocab)
         return RecurrentNet(cfg, size, size, "text")

@@ -16,9 +16,15 @@ from .errors import ConfigError
 GATES = {"rnn": 1, "rnn-relu": 1, "elman": 1, "gru": 3, "lstm": 4}
 
 
-def estimate_parameters(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True) -> int:
+def estimate_parameters(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True,
+                        classify: bool = False) -> int:
     gates = GATES.get(cfg.arch, 1)
     dirs = 2 if cfg.bidirectional else 1
+    if classify:
+        # embedding + recurrent stack + seed 002's head (FC 64, FC to the classes)
+        stack = ModelConfig(**{**cfg.__dict__, "encoding": "embedding"})
+        body = estimate_parameters(stack, input_size, 0, text=True)
+        return body + (cfg.hidden * dirs * 64 + 64) + (64 * output_size + output_size)
     first_in = cfg.embedding_dim if (text and cfg.encoding == "embedding") else input_size
     total = input_size * cfg.embedding_dim if (text and cfg.encoding == "embedding") else 0
     for layer in range(cfg.layers):
@@ -44,10 +50,10 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def check_fits(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True) -> int:
+def check_fits(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True, classify: bool = False) -> int:
     """Raise ConfigError if weights + gradients + Adam state would not fit in
     half of the available memory; return the parameter count otherwise."""
-    params = estimate_parameters(cfg, input_size, output_size, text)
+    params = estimate_parameters(cfg, input_size, output_size, text, classify)
     need = params * 4 * 4  # float32 weights, gradients, two Adam moments
     available = available_memory_bytes()
     if available is not None and need > available // 2:

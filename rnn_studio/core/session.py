@@ -42,6 +42,7 @@ from .events import (
     Completion,
     Diverged,
     EpochEnded,
+    EpochMetrics,
     Loaded,
     Paused,
     Predictions,
@@ -147,6 +148,7 @@ class Session:
         self._pace = _pace_value(pace)
         self._time_grad_every: int | None = None  # the run's own setting, while a slowed pace overrides it
         self._pending: tuple[list, list, list, list] = ([], [], [], [])  # step, loss, grad_norm, lr
+        self._pending_epochs: list[EpochMetrics] = []
         self._last_report: StepReport | None = None
         self._last_time_grads = None
         self._last_flush = 0.0
@@ -296,6 +298,8 @@ class Session:
                 task=trainer.task.kind,
                 mode=trainer.task.mode,
                 epochs=self._epochs,
+                steps_per_epoch=getattr(trainer.task, "steps_per_epoch", 1),
+                has_validation=bool(getattr(trainer, "has_validation", False)),
             )
         )
         self._emit_predictions(force=True)
@@ -372,6 +376,9 @@ class Session:
                 grad_norm=float(self._epoch_grad_sum / count) if count else math.nan,
                 ms=(trainer_s - self._epoch_mark_s) * 1000.0,
                 steps=report.step,
+                valid_loss=report.valid_loss,
+                accuracy=report.accuracy,
+                valid_accuracy=report.valid_accuracy,
             )
         )
         self._epoch_grad_sum, self._epoch_grad_count = 0.0, 0
@@ -588,6 +595,9 @@ class Session:
             losses.append(report.loss)
             grad_norms.append(report.grad_norm)
             lrs.append(report.lr)
+        if report.epoch_done:
+            self._pending_epochs.append(EpochMetrics(report.epoch, report.epoch_loss, report.valid_loss,
+                                                     report.accuracy, report.valid_accuracy))
         if report.skipped is None and self._epoch_events:
             self._epoch_grad_sum += report.grad_norm
             self._epoch_grad_count += 1
@@ -628,9 +638,11 @@ class Session:
             steps_per_s=self._rate,
             param_grad_norms=param_norms,
             time_grad_norms=self._last_time_grads,
+            epochs_done=tuple(self._pending_epochs),
         )
         for values in self._pending:
             values.clear()
+        self._pending_epochs.clear()
         self._listener(batch)
 
     def _emit_predictions(self, force: bool = False) -> None:

@@ -10,6 +10,7 @@ never seen in training (the seed's "Handling of unseen characters").
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 from .config import MAX_SENTENCES_CHARS
@@ -141,6 +142,14 @@ def open_regular_file(path: str, what: str, limit: int):
 
 def read_text_file(path: str) -> str:
     """Read a UTF-8 text file, with a plain message for each way this can fail."""
+    return read_text_file_hashed(path)[0]
+
+
+def read_text_file_hashed(path: str) -> tuple[str, str]:
+    """(text, SHA-256 of the file's bytes): a checkpoint remembers the hash,
+    so that going on training can tell the file has changed."""
+    import hashlib
+
     with open_regular_file(path, "text file", MAX_TEXT_FILE_BYTES) as fh:
         try:
             raw = fh.read(MAX_TEXT_FILE_BYTES + 1)  # the size may have changed since stat
@@ -152,9 +161,10 @@ def read_text_file(path: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
-    text = text.replace("\r\n", "\n")
+    # CR CR LF (a file converted twice) must not leave a CR LF behind
+    text = re.sub("\r+\n", "\n", text)
     if "\x00" in text:
         raise DataError(f"{path} contains NUL bytes: it looks like a binary file, not text")
     if len(text.strip()) == 0:
         raise DataError(f"{path} holds no text")
-    return text
+    return text, hashlib.sha256(raw).hexdigest()

@@ -9,10 +9,23 @@ of each parameter's gradient, and (every ``time_grad_every`` steps, since it
 needs an unrolled pass) the norm of dLoss/dh_t for every time step t: how far
 back the gradient reaches. A non-finite loss or gradient is caught before the
 update, which is then skipped, so the weights stay at the last good state.
+
+At the end of every epoch the held-out data, if the task has any, is measured
+in eval mode (``valid_loss``; and for classify ``accuracy`` over the epoch's
+training steps and ``valid_accuracy``).
+
+Everything a run's future depends on is state of the trainer, so that a
+checkpoint can hold it (``run_state``/``restore_run_state``): the order of
+the next minibatches comes from the trainer's own generator, and a model
+with dropout draws from torch's generator with the trainer's state swapped in
+around each step (other code using torch's random numbers between two steps
+cannot change the run). Train N epochs, save, open, train M: the same
+weights and losses as N+M in one run.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 from dataclasses import dataclass, field
@@ -24,7 +37,8 @@ from torch import nn
 from .config import RunConfig, validate
 from .data import Vocabulary, build_task
 from .devices import resolve_device
-from .models import RecurrentNet, build_model, parameter_count
+from .errors import DataError
+from .models import build_model, parameter_count
 from .resources import check_fits
 
 
@@ -42,6 +56,11 @@ class StepReport:
     epoch_loss: float | None = None  # mean loss over the epoch, when epoch_done
     skipped: str | None = None  # why the update was not applied
     warning: str | None = None
+    # when epoch_done: measured on the held-out data (None without a split),
+    # and for classify the fraction right over the epoch's training steps
+    valid_loss: float | None = None
+    accuracy: float | None = None
+    valid_accuracy: float | None = None
 
 
 # A loss this many times the first step's is treated like NaN: the update
@@ -52,17 +71,35 @@ EXPLODED = 100.0
 class Trainer:
     """Owns the task, model and optimizer of one run."""
 
-    def __init__(self, cfg: RunConfig, vocab: Vocabulary | None = None, device: str | torch.device | None = None):
+    def __init__(self, cfg: RunConfig, vocab: Vocabulary | None = None, device: str | torch.device | None = None,
+                 task=None):
         self.cfg = validate(cfg.copy())
         self.device = torch.device(device) if isinstance(device, torch.device) else resolve_device(device or self.cfg.train.device)
         seed = self.cfg.train.seed
         torch.manual_seed(seed)
         np.random.seed(seed)
-        self.task = build_task(self.cfg.task, seed=seed, vocab=vocab).to(self.device)
-        self.vocab: Vocabulary | None = self.task.vocab
+        self.task = (task or build_task(self.cfg.task, seed=seed, vocab=vocab)).to(self.device)
+        self.vocab = self.task.vocab
         size = len(self.vocab) if self.vocab is not None else 1
-        check_fits(self.cfg.model, size, size, text=self.task.kind == "text")
-        self.model: RecurrentNet = build_model(self.cfg.model, self.task).to(self.device)
+        self.classify = self.task.kind == "classify"
+        if self.classify:
+            check_fits(self.cfg.model, size, self.task.num_classes, text=False, classify=True)
+        else:
+            check_fits(self.cfg.model, size, size, text=self.task.kind == "text")
+        self.model = build_model(self.cfg.model, self.task).to(self.device)
+        # the order of each epoch's minibatches (seed 002's DataLoader(shuffle=True))
+        self.shuffle_generator = torch.Generator().manual_seed(seed)
+        self._order_state: torch.Tensor | None = None  # the generator before this epoch's draw
+        self._position = 0  # steps taken in the current epoch
+        m = self.cfg.model
+        self._uses_rng = m.dropout > 0 or (self.classify and m.head_dropout > 0)
+        self._rng_state = _get_rng(self.device) if self._uses_rng else None
+        self.has_validation = (getattr(self.task, "valid_batch", None) is not None
+                               or getattr(self.task, "valid_inputs", None) is not None)
+        # why this trainer cannot go on training (a checkpoint whose data file
+        # is gone or has changed); it still answers prompts
+        self.resume_blocker: str | None = None
+        self.data_hash: str | None = getattr(self.task, "data_hash", None)
         self.params = [p for p in self.model.parameters()]
         self._module_list = list(self.model.modules())
         self.param_names = [n for n, _ in self.model.named_parameters()]
@@ -80,13 +117,17 @@ class Trainer:
         self.first_epoch_loss: float | None = None
         self._warned_climb = False
         self._epoch_losses: list[float] = []
+        self._epoch_correct = 0
+        self._epoch_seen = 0
         self._batches = None
         self._hidden = None
         self._previous_weights: list[torch.Tensor] | None = None
         self._first_loss: float | None = None  # of the first step: the scale "exploded" is measured on
         # ...or the loss of a trivial guess, if larger: a uniform guess over the
         # vocabulary (ln V) for text, predicting 0 for sine (mean of y^2)
-        if self.vocab is not None:
+        if self.classify:
+            self._trivial_loss = math.log(self.task.num_classes)
+        elif self.vocab is not None:
             self._trivial_loss = math.log(len(self.vocab))
         else:
             self._trivial_loss = float(self.task.batch.targets.float().pow(2).mean()) + 1e-3
@@ -117,12 +158,15 @@ class Trainer:
 
     # -- one step ----------------------------------------------------------------
     def _loss(self, out: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.classify:
+            return nn.functional.cross_entropy(out, targets)
         if self.task.kind == "text":
             return nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
         return nn.functional.mse_loss(out[:, -1, 0], targets)
 
-    def _grad_norms(self, loss: torch.Tensor):
-        """(loss, total norm, per-parameter norms) with a single device sync."""
+    def _grad_norms(self, loss: torch.Tensor, correct: torch.Tensor | None = None):
+        """(loss, total norm, per-parameter norms) with a single device sync;
+        with ``correct`` (classify) its value is appended to the norms."""
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
         norms = torch._foreach_norm(grads)
         total = torch.linalg.vector_norm(torch.stack(norms))
@@ -131,7 +175,10 @@ class Trainer:
             loss = loss.to(total.dtype)
         # one tensor, one tolist(): a step costs ~1 ms on the seed's sizes, so
         # every extra torch call here shows in bench/README.md's ratio
-        values = torch.stack([loss.reshape(()), total, *norms]).tolist()
+        if correct is None:
+            values = torch.stack([loss.reshape(()), total, *norms]).tolist()
+        else:
+            values = torch.stack([loss.reshape(()), total, *norms, correct.to(total.dtype)]).tolist()
         return values[0], values[1], values[2:], total
 
     def _apply(self, loss_value: float, total_value: float, total: torch.Tensor) -> str | None:
@@ -197,21 +244,34 @@ class Trainer:
     def _next_batch(self):
         """(batch, reset hidden?, last batch of the epoch?)"""
         if self._batches is None:
-            self._batches = iter(self.task.batches())
-            self._position = 0
+            self._start_epoch()
         batch, reset = next(self._batches)
         self._position += 1
         last = self._position >= self.task.steps_per_epoch
         if last:
             self._batches = None
+            self._position = 0
         return batch, reset, last
 
+    def _start_epoch(self) -> None:
+        order = None
+        if self.task.shuffles:
+            self._order_state = self.shuffle_generator.get_state()
+            order = torch.randperm(self.task.train_size, generator=self.shuffle_generator)
+        self._batches = iter(self.task.batches(order))
+        self._position = 0
+
     def step(self) -> StepReport:
-        """Take one optimizer step (one epoch for the sentence and sine tasks)."""
+        """Take one optimizer step (one epoch for the sentence and sine tasks
+        in one batch)."""
+        if self.resume_blocker:
+            raise DataError(self.resume_blocker)
         if self.task.kind == "sine" and self.task.mode == "sequence":
             return self._step_sequence()
         start = time.perf_counter()
         batch, reset, epoch_done = self._next_batch()
+        if self._uses_rng:
+            _set_rng(self.device, self._rng_state)
         self._ensure_train_mode()
         self._zero_grad()
         hidden = None if reset else self._hidden
@@ -224,11 +284,20 @@ class Trainer:
             out, hidden = self.model(batch.inputs, hidden)
         loss = self._loss(out, batch.targets)
         loss.backward()
-        loss_value, total_value, per_param, total = self._grad_norms(loss)
+        if self.classify:
+            correct = (out.detach().argmax(-1) == batch.targets).sum()
+            loss_value, total_value, per_param, total = self._grad_norms(loss, correct)
+            self._epoch_correct += int(per_param.pop())
+            self._epoch_seen += int(batch.targets.shape[0])
+        else:
+            loss_value, total_value, per_param, total = self._grad_norms(loss)
         skipped = self._apply(loss_value, total_value, total)
+        if self._uses_rng:
+            self._rng_state = _get_rng(self.device)
         time_norms = grads_fn().tolist() if grads_fn is not None else None
         # carry the state to the next window (truncated BPTT); detached
-        self._hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        if hidden is not None:
+            self._hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
         self.steps += 1
         return self._report(start, loss_value, total_value, per_param, time_norms, skipped, epoch_done)
 
@@ -237,6 +306,8 @@ class Trainer:
         step, the context detached between steps. The loss of each update is
         seed 003's (pred - target)^2 / 2; the reported loss is the MSE."""
         start = time.perf_counter()
+        if self._uses_rng:
+            _set_rng(self.device, self._rng_state)
         self._ensure_train_mode()
         x, y = self.task.batch.inputs, self.task.batch.targets
         hidden = None
@@ -259,6 +330,8 @@ class Trainer:
             per_param_sum += per_param
             time_norms.append(float(torch.linalg.vector_norm(states.grad)) if states.grad is not None else 0.0)
             hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        if self._uses_rng:
+            self._rng_state = _get_rng(self.device)
         self.steps += 1
         count = max(1, len(norms))
         loss_value = float(np.mean(sq_errors)) if sq_errors and not skipped else (float("nan") if skipped else 0.0)
@@ -268,7 +341,7 @@ class Trainer:
 
     def _report(self, start, loss_value, total_value, per_param, time_norms, skipped, epoch_done) -> StepReport:
         warning = None
-        epoch_loss = None
+        epoch_loss = valid_loss = accuracy = valid_accuracy = None
         if skipped is None:
             self._epoch_losses.append(loss_value)
         if epoch_done:
@@ -276,9 +349,14 @@ class Trainer:
             if losses:
                 # one step per epoch (sentences, sine): the mean is that loss, without numpy's cost
                 epoch_loss = losses[0] if len(losses) == 1 else float(np.mean(losses))
+            if self.classify and self._epoch_seen:
+                accuracy = self._epoch_correct / self._epoch_seen
             self._epoch_losses = []
+            self._epoch_correct = self._epoch_seen = 0
             if skipped is None:
                 self.epoch += 1
+                if self.has_validation:
+                    valid_loss, valid_accuracy = self.evaluate_validation()
             if epoch_loss is not None:
                 if self.first_epoch_loss is None:
                     self.first_epoch_loss = epoch_loss
@@ -289,12 +367,15 @@ class Trainer:
                                f"{self.first_epoch_loss:.3g} to {epoch_loss:.3g}): the learning rate "
                                f"({self.lr:g}) is probably too high")
                 if self.scheduler is not None and skipped is None:
-                    self.scheduler.step(epoch_loss)
+                    # seed 002: scheduler.step(validation_loss), where there is one
+                    self.scheduler.step(valid_loss if valid_loss is not None else epoch_loss)
         if skipped:
             # the epoch did not complete; start it again on the next step,
             # and forget the losses of its steps so far
             self._batches = None
+            self._position = 0
             self._epoch_losses = []
+            self._epoch_correct = self._epoch_seen = 0
         return StepReport(
             step=self.steps,
             epoch=self.epoch,
@@ -308,6 +389,9 @@ class Trainer:
             epoch_loss=epoch_loss if skipped is None else None,
             skipped=skipped,
             warning=warning,
+            valid_loss=valid_loss,
+            accuracy=accuracy,
+            valid_accuracy=valid_accuracy,
         )
 
     def run_epoch(self) -> list[StepReport]:
@@ -320,6 +404,15 @@ class Trainer:
                 return reports
 
     # -- looking at the network ----------------------------------------------------
+    def classify_text(self, text: str):
+        """classify: the label, every class's probability and the unknown tokens of ``text``."""
+        from .classification import classify_text
+
+        if not self.classify:
+            raise DataError("this network completes text; it does not classify")
+        return classify_text(self.model, self.vocab, self.task.labels, text, self.task.max_length)
+
+    # -- looking at the network ----------------------------------------------------
     @torch.no_grad()
     def predictions(self) -> dict:
         """What the views show: the greedy reading of each training sentence,
@@ -327,6 +420,8 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         try:
+            if self.classify:
+                return self._classify_predictions()
             if self.task.kind == "text":
                 if self.task.mode != "sentences":
                     return {"kind": "corpus"}
@@ -365,6 +460,149 @@ class Trainer:
             cur = torch.cat([cur[:, 1:], nxt], dim=1)
         return np.asarray(values, dtype=np.float32)
 
+    def _classify_predictions(self, limit: int = 5000) -> dict:
+        """Every example (up to ``limit``) with its class, predicted class and
+        probabilities, and a confusion matrix for each split."""
+        from .classification import confusion_matrix
+
+        task = self.task
+        rows = []
+        n_classes = task.num_classes
+        for split, batch, indices in (("train", task.batch, task.train_rows), ("valid", task.valid_batch, task.valid_rows)):
+            if batch is None:
+                continue
+            probs = []
+            for start in range(0, batch.inputs.shape[0], 256):
+                x = batch.inputs[start : start + 256]
+                longest = max(1, int((x != 0).sum(1).max()))
+                out, _ = self.model(x[:, :longest])
+                probs.append(torch.softmax(out.float(), -1).cpu())
+            p = torch.cat(probs).numpy()
+            targets = batch.targets.cpu().numpy()
+            predicted = p.argmax(1)
+            for k, row in enumerate(indices.tolist()):
+                rows.append({"text": task.texts[row], "label": int(targets[k]), "predicted": int(predicted[k]),
+                             "probabilities": p[k].tolist(), "split": split})
+        matrices = {}
+        for split in ("train", "valid"):
+            chosen = [r for r in rows if r["split"] == split]
+            if chosen:
+                matrices[split] = confusion_matrix([r["label"] for r in chosen], [r["predicted"] for r in chosen],
+                                                   n_classes)
+        rows.sort(key=lambda r: r["split"] != "train")
+        return {"kind": "classify", "labels": list(task.labels), "examples": rows[:limit],
+                "confusion": matrices}
+
+    @torch.no_grad()
+    def evaluate_validation(self) -> tuple[float | None, float | None]:
+        """(loss, accuracy or None) on the held-out data, in eval mode; a
+        text file's tail is read in windows with the state carried, as in
+        training. (None, None) without a split."""
+        was = self.model.training
+        self.model.eval()
+        total_loss, total_items, correct = 0.0, 0, 0
+        hidden = None
+        try:
+            for batch, reset in self.task.valid_batches():
+                out, hidden = self.model(batch.inputs, None if reset else hidden)
+                items = batch.targets.numel()
+                total_loss += float(self._loss(out, batch.targets)) * items
+                total_items += items
+                if self.classify:
+                    correct += int((out.argmax(-1) == batch.targets).sum())
+        finally:
+            self.model.train(was)
+        if not total_items:
+            return None, None
+        return total_loss / total_items, (correct / total_items if self.classify else None)
+
+    # -- what a checkpoint needs to go on exactly --------------------------------------
+    def run_state(self) -> tuple[dict, dict[str, torch.Tensor]]:
+        """(plain JSON-able state, tensors) beyond weights and optimizer: with
+        them, training goes on as if it had never stopped."""
+        state = {
+            "position": int(self._position) if self._batches is not None else 0,
+            "order_state": _b64(self._order_state) if self._batches is not None and self._order_state is not None else None,
+            "shuffle_state": _b64(self.shuffle_generator.get_state()),
+            "rng_state": _b64(self._rng_state) if self._rng_state is not None else None,
+            "epoch_losses": [float(v) for v in self._epoch_losses],
+            "epoch_correct": int(self._epoch_correct),
+            "epoch_seen": int(self._epoch_seen),
+            "first_epoch_loss": self.first_epoch_loss,
+            "first_loss": self._first_loss,
+            "warned_climb": bool(self._warned_climb),
+            "scheduler": _scheduler_state(self.scheduler),
+        }
+        tensors = {}
+        if self._batches is not None and self.task.mode == "corpus" and self._hidden is not None:
+            hidden = self._hidden if isinstance(self._hidden, tuple) else (self._hidden,)
+            tensors = {f"state.hidden.{i}": h for i, h in enumerate(hidden)}
+        return state, tensors
+
+    def restore_run_state(self, state: dict, tensors: dict[str, torch.Tensor]) -> None:
+        """Put back what ``run_state`` gave; raises ValueError (one line) for
+        anything that does not fit this trainer. Checked before anything is set."""
+        position = state.get("position", 0)
+        if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < self.task.steps_per_epoch:
+            raise ValueError("its place in the epoch does not fit its data")
+        losses = state.get("epoch_losses", [])
+        if (not isinstance(losses, list) or len(losses) > position
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in losses)):
+            raise ValueError("its losses of the current epoch are not a list of numbers")
+        counts = [state.get("epoch_correct", 0), state.get("epoch_seen", 0)]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 2**40 for v in counts):
+            raise ValueError("its accuracy counts are not whole numbers")
+        firsts = [state.get("first_epoch_loss"), state.get("first_loss")]
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+                   for v in firsts):
+            raise ValueError("its first losses are not numbers")
+        shuffle = _unb64(state.get("shuffle_state"), "shuffle_state")
+        order = _unb64(state.get("order_state"), "order_state") if position else None
+        rng = _unb64(state.get("rng_state"), "rng_state") if self._uses_rng else None
+        if position and self.task.shuffles and order is None:
+            raise ValueError("its minibatch order is missing")
+        hidden = None
+        if position and self.task.mode == "corpus":
+            want = (self.model.num_layers * self.model.directions, self.task.batch_size, self.model.hidden_size)
+            names = [f"state.hidden.{i}" for i in range(2 if self.cfg.model.arch == "lstm" else 1)]
+            if set(tensors) != set(names) or any(tuple(tensors[n].shape) != want for n in names):
+                raise ValueError("its carried hidden state does not fit its settings and data")
+            hidden = tuple(tensors[n].to(self.device, torch.float32) for n in names)
+            hidden = hidden if len(hidden) == 2 else hidden[0]
+        elif tensors:
+            raise ValueError("it holds a hidden state its settings never carry")
+        check = torch.Generator()
+        for value in (shuffle, order):
+            if value is not None:
+                check.set_state(value)  # raises on a state of the wrong size
+        if rng is not None:
+            probe = _get_rng(self.device)
+            _set_rng(self.device, rng)
+            _set_rng(self.device, probe)
+        _restore_scheduler(self.scheduler, state.get("scheduler"))
+        # all checked: apply
+        if shuffle is not None:
+            self.shuffle_generator.set_state(shuffle)
+        if rng is not None:
+            self._rng_state = rng
+        self.first_epoch_loss, self._first_loss = firsts
+        self._warned_climb = bool(state.get("warned_climb", False))
+        self._epoch_losses = [float(v) for v in losses]
+        self._epoch_correct, self._epoch_seen = counts
+        self._batches, self._position = None, 0
+        if position:
+            # draw this epoch's order again from the generator as it was, then skip what was trained
+            current = self.shuffle_generator.get_state()
+            if order is not None:
+                self.shuffle_generator.set_state(order)
+            self._start_epoch()
+            if order is None:
+                self.shuffle_generator.set_state(current)
+            for _ in range(position):
+                next(self._batches)
+            self._position = position
+            self._hidden = hidden
+
     def evaluate_loss(self) -> float:
         """Loss on the whole task without updating (sentence and sine tasks)."""
         with torch.no_grad():
@@ -374,8 +612,79 @@ class Trainer:
                 if self.task.kind == "sine" and self.task.mode == "sequence":
                     out, _ = self.model(self.task.batch.inputs)
                     return float(nn.functional.mse_loss(out, self.task.batch.targets))
+                if self.classify:
+                    out, _ = self.model(self.task.batch.inputs)
+                    return float(self._loss(out, self.task.batch.targets))
                 batch, _ = next(iter(self.task.batches()))
                 out, _ = self.model(batch.inputs)
                 return float(self._loss(out, batch.targets))
             finally:
                 self.model.train(was)
+
+
+def _get_rng(device: torch.device) -> torch.Tensor:
+    """The state of the generator dropout draws from on ``device``."""
+    if device.type == "cuda":
+        return torch.cuda.get_rng_state(device)
+    if device.type == "mps":
+        return torch.mps.get_rng_state()
+    return torch.get_rng_state()
+
+
+def _set_rng(device: torch.device, state: torch.Tensor) -> None:
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state, device)
+    elif device.type == "mps":
+        torch.mps.set_rng_state(state)
+    else:
+        torch.set_rng_state(state)
+
+
+MAX_RNG_STATE_BYTES = 16_384  # torch's CPU generator state is 5,056 bytes, CUDA's 16
+
+
+def _b64(state: torch.Tensor) -> str:
+    return base64.b64encode(state.cpu().numpy().tobytes()).decode("ascii")
+
+
+def _unb64(text, name: str) -> torch.Tensor | None:
+    if text is None:
+        return None
+    if not isinstance(text, str) or len(text) > MAX_RNG_STATE_BYTES * 4 // 3 + 4:
+        raise ValueError(f"its {name} is not a generator state")
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError(f"its {name} is not a generator state") from None
+    return torch.frombuffer(bytearray(raw), dtype=torch.uint8).clone()
+
+
+# ReduceLROnPlateau's counters; its settings (factor, patience) come from the config
+_SCHEDULER_KEYS = ("best", "num_bad_epochs", "cooldown_counter", "last_epoch")
+
+
+def _scheduler_state(scheduler) -> dict | None:
+    if scheduler is None:
+        return None
+    state = {k: scheduler.state_dict().get(k) for k in _SCHEDULER_KEYS}
+    best = state["best"]
+    if isinstance(best, float) and not math.isfinite(best):
+        state["best"] = "inf" if best > 0 else "-inf"
+    return state
+
+
+def _restore_scheduler(scheduler, state) -> None:
+    if scheduler is None or state is None:
+        return
+    if not isinstance(state, dict):
+        raise ValueError("its learning-rate schedule is not a mapping")
+    best = state.get("best")
+    if best in ("inf", "-inf"):
+        best = float(best)
+    if isinstance(best, bool) or not isinstance(best, (int, float)) or math.isnan(best):
+        raise ValueError("its learning-rate schedule's best loss is not a number")
+    counters = [state.get(k) for k in ("num_bad_epochs", "cooldown_counter", "last_epoch")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 2**40 for v in counters):
+        raise ValueError("its learning-rate schedule's counters are not whole numbers")
+    scheduler.best = float(best)
+    scheduler.num_bad_epochs, scheduler.cooldown_counter, scheduler.last_epoch = counters
