@@ -69,6 +69,7 @@ class LiveViews(QObject):
         self.task = ""  # the task the views are set up for
         self._pending: list[StepBatch] = []
         self._pending_predictions: Predictions | None = None
+        self._frame_pending = False  # a frame was handed to the views and not announced yet
         self._next_turn = 0
         self._frame_mark: tuple[float, float] | None = None
         self._lone: dict[int, bool] = {}
@@ -93,6 +94,7 @@ class LiveViews(QObject):
         completion box included, and give the plots a fresh window's range."""
         self._pending.clear()
         self._pending_predictions = None
+        self._frame_pending = False
         self.last_batch = None
         self.loss.reset()
         self.loss.set_task(task, vocab_size)
@@ -133,15 +135,14 @@ class LiveViews(QObject):
     @Slot(object)
     def add_predictions(self, event: Predictions) -> None:
         self._pending_predictions = event
-        if not self.timer.isActive():  # no run is drawing (an opened network): show it now
-            self._commit(everything=True)
-            self.sine.redraw()
-            self.text.redraw()
+        if not self.timer.isActive():  # no run is drawing (an opened network, a run just stopped): show it now
+            self.redraw(force=True)
 
     # ------------------------------------------------------------------ drawing
     def start(self) -> None:
         """A run starts: nothing of it is shown yet; draw on the timer."""
         self.last_batch = None
+        self._frame_pending = False
         self._frame_mark = None
         self.frameShown.emit(None)
         self.timer.start(REDRAW_INTERVAL_MS)
@@ -161,6 +162,7 @@ class LiveViews(QObject):
             self.sine.redraw()
             self.text.redraw()
             self._mark_lone_points()
+            self._announce_frame()
             return
         self._pace()
         turns = (self._loss_turn, self._gradient_turn, self.sine.redraw, self.text.redraw)
@@ -176,6 +178,7 @@ class LiveViews(QObject):
             return False
         self.loss.redraw()
         self._mark_lone_points()
+        self._announce_frame()  # once the loss curve holds it: the progress bar names the epoch drawn
         return True
 
     def _gradient_turn(self) -> bool:
@@ -208,8 +211,13 @@ class LiveViews(QObject):
                     view.show_predictions(dict(event.data, epoch=event.epoch))
                     new = True
         if batches:
-            self.frameShown.emit(self.last_batch)
+            self._frame_pending = True
         return new
+
+    def _announce_frame(self) -> None:
+        if self._frame_pending:
+            self._frame_pending = False
+            self.frameShown.emit(self.last_batch)
 
     def _mark_lone_points(self) -> None:
         """A curve of one point has no line: draw that point as a dot."""
