@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 
 from rnn_studio.core.config import defaults_for
-from rnn_studio.core.events import Completion, Paused, RunEnded, StepBatch, Warned, as_dict
+from rnn_studio.core.events import Completion, Paused, Predictions, RunEnded, RunStarted, StepBatch, Warned, as_dict
 from rnn_studio.core.training import StepReport
 from rnn_studio.gui.worker import RunHandle, TrainingWorker, divergence_message
 
@@ -258,3 +258,16 @@ def test_a_pause_before_the_first_step_is_announced(qtbot, start):
     handle, rec = start(worker)
     qtbot.waitUntil(lambda: [p["reason"] for p in rec.paused] == ["request"], timeout=5000)
     assert trainer.steps == 0
+
+
+def test_the_worker_sends_the_typed_events_themselves_tagged_with_its_id(qtbot, start):
+    trainer = FakeTrainer(epochs=20)
+    worker = TrainingWorker(7, trainer=trainer)
+    handle, rec = start(worker, run=False)
+    with qtbot.waitSignal(handle.thread.finished, timeout=10_000):
+        handle.start()
+    qtbot.waitUntil(lambda: bool(rec.ended), timeout=5000)
+    assert {worker_id for worker_id, _ in rec.events} == {7}
+    kinds = [type(event) for _, event in rec.events]
+    assert kinds[0] is RunStarted and kinds[-1] is RunEnded and StepBatch in kinds and Predictions in kinds
+    assert not any(isinstance(event, dict) for _, event in rec.events)
