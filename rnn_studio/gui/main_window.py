@@ -569,10 +569,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _state_changed(self, _state: str) -> None:
-        if not self.runner.in_progress:
-            self.views.stop()
-        elif not self.views.timer.isActive():
-            self.views.start()
+        self.views.follow_run(self.runner.in_progress)
         self._update_controls()
         self._update_parameter_count()
 

@@ -150,6 +150,13 @@ class LiveViews(QObject):
     def stop(self) -> None:
         self.timer.stop()
 
+    def follow_run(self, in_progress: bool) -> None:
+        """Draw on the timer while a run is in progress (its end is drawn by ``redraw(force=True)``)."""
+        if not in_progress:
+            self.stop()
+        elif not self.timer.isActive():
+            self.start()
+
     @Slot()
     def redraw(self, force: bool = False) -> None:
         """A timer tick draws one view with new data, the views taking turns,
