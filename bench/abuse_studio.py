@@ -572,6 +572,7 @@ def child_train(case: str) -> int:
 
     app()
     w = MainWindow()
+    w.confirm_discard = lambda question: True  # no modal question on a task switch
     w.show()
     fresh(w, epochs=100)
     w.sentencesEdit.setPlainText(text)
@@ -1610,6 +1611,7 @@ def main(argv=None) -> int:
         flush=True,
     )
     w = MainWindow()
+    w.confirm_discard = lambda question: True  # no modal question on a task switch
     w.show()
     probe = Probe(w)
     probe.start()
@@ -1652,6 +1654,7 @@ def main(argv=None) -> int:
         if "close" in only:
             REC.phase = "close"
             second = MainWindow()
+            second.confirm_discard = lambda question: True  # no modal question on a task switch
             second.show()
             run_loop(0.3)
             results["close_long_step"] = close_during_run(

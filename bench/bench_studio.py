@@ -248,6 +248,7 @@ def new_window():
     app()
     PlotPaintTimer.install()
     w = MainWindow()
+    w.confirm_discard = lambda question: True  # the cases switch task after a run: no modal question
     w.show()
     w.paceSlider.setValue(FLAT_OUT)
     wait_until(lambda: w.isVisible(), 2.0)

@@ -2,9 +2,9 @@
 
 Small frozen dataclasses instead of dicts with string keys (STYLE.md, "The
 window, as it should read"): a reader sees every field in one place and a
-misspelt field fails loudly. The fields are those of the dicts the Qt worker
-has emitted so far (``rnn_studio/gui/worker.py`` still turns them into those
-dicts, adding the run id, until the window reads events directly).
+misspelt field fails loudly. The Qt worker (``rnn_studio/gui/worker.py``)
+hands these objects themselves to the GUI thread, tagged with its id, and
+``rnn_studio/gui/runner.py`` passes on those of the network on screen.
 
 Events are created in the session's thread and handed to its listener there;
 none holds a tensor, so any thread may read them afterwards.
@@ -67,7 +67,7 @@ class StepBatch:
     until_paused: bool  # train on past ``epochs`` until paused
     lr_now: float
     elapsed: float  # seconds spent training (pauses left out)
-    steps_per_s: float  # measured over about the last second
+    steps_per_s: float  # over about the last second (the first step after a start or pause left out); 0 = not measured yet
     param_grad_norms: dict[str, float]  # of the last step, finite values only
     time_grad_norms: np.ndarray | None  # ||dLoss/dh_t|| of the last step that measured it
     # the epochs completed since the last batch: one point per epoch for the

@@ -156,7 +156,9 @@ class Session:
         self._predictions_cost = 0.0
         self._active_s = 0.0
         self._active_since: float | None = None
-        self._rate_mark = (0.0, 0)
+        # (time, steps) after the first step of an active stretch, None before it
+        self._rate_mark: tuple[float, int] | None = None
+        self._rate_window_done = False  # a full RATE_WINDOW_S has been measured
         self._rate = 0.0
         self._skipped_in_a_row = 0
         self._epoch_grad_sum = 0.0
@@ -303,7 +305,6 @@ class Session:
             )
         )
         self._emit_predictions(force=True)
-        self._rate_mark = (time.perf_counter(), trainer.steps)
         commands, stop = self._commands, self._stop
         while True:
             if commands:  # a lock-free peek: a request posted just after is seen next step
@@ -362,6 +363,8 @@ class Session:
             self._epochs_to_step = 0
             self._set_active(False)
             self._flush()
+            # the views show where the run stands now: the weights rolled back to the last good state
+            self._emit_predictions(force=True)
         self._listener(Diverged(report.skipped, report.step, epoch, lr, clip, self._skipped_in_a_row, message))
         if self._pause_on_divergence:
             self._listener(Paused("diverged", message, epoch=epoch, lr=lr))
@@ -580,7 +583,7 @@ class Session:
         now = time.perf_counter()
         if active and self._active_since is None:
             self._active_since = now
-            self._rate_mark = (now, self.trainer.steps)
+            self._rate_mark = None  # the first step after a start or a pause is left out
         elif not active and self._active_since is not None:
             self._active_s += now - self._active_since
             self._active_since = None
@@ -606,12 +609,22 @@ class Session:
             if np.all(np.isfinite(values)):
                 self._last_time_grads = values
         now = time.perf_counter()
-        start, steps_then = self._rate_mark
-        if now - start >= RATE_WINDOW_S:
-            self._rate = (self.trainer.steps - steps_then) / (now - start)
-            self._rate_mark = (now, self.trainer.steps)
-        elif self._rate == 0.0 and now - start > 0.05:
-            self._rate = (self.trainer.steps - steps_then) / (now - start)
+        steps = self.trainer.steps
+        mark = self._rate_mark
+        if mark is None:
+            # the first step warms up (allocations, torch's first-call paths): an
+            # LSTM's can take 20x a later one, so the rate starts after it
+            self._rate_mark = (now, steps)
+        else:
+            start, steps_then = mark
+            span = now - start
+            if span >= RATE_WINDOW_S:
+                self._rate = (steps - steps_then) / span
+                self._rate_mark = (now, steps)
+                self._rate_window_done = True
+            elif not self._rate_window_done and span > 0:
+                # a short run never fills a window: its rate so far, first step left out
+                self._rate = (steps - steps_then) / span
         return now
 
     def _flush(self) -> None:

@@ -3,8 +3,8 @@
 The loop itself (pause, step once, pace, requests served between steps,
 metrics batched at most every 40 ms, divergence pauses) lives in
 ``rnn_studio/core/session.py``, without Qt, and the CLI runs it too. This
-module only puts it in a QThread and turns its typed events into the signals
-the window connects to. The GUI never touches the model: it asks for things
+module only puts it in a QThread and hands its typed events on, queued, to
+the GUI thread. The GUI never touches the model: it asks for things
 (pause, one more epoch, a new learning rate, a completion) through the
 thread-safe methods below, which the session serves between two steps.
 
@@ -13,10 +13,10 @@ condition variable, so a paused run uses no CPU. The window owns one
 ``RunHandle`` (worker + QThread) per run; ``RunHandle.stop`` sets the event,
 quits the thread and waits for it. Never ``terminate()``.
 
-Every payload is still a dict carrying ``"run"`` and the fields of the event
-it came from: the window drops signals from a run it has already left (a
-signal queued just before Stop may arrive after). The window will read the
-events themselves once it is rewired; until then the dicts stay as they were.
+Every event leaves the worker as ``event(worker_id, core event)``: the
+typed dataclasses of ``core/events.py`` themselves, tagged with the id of the
+worker that sent them. ``gui/runner.py`` (the one object that owns these
+threads) uses the id to drop what comes from a run or a file it has left.
 
 torch is imported only inside the functions that run in the worker thread (and
 by ``DeviceScan``/``warm_up_in_background``), never when this module loads: the
@@ -26,7 +26,7 @@ import has finished simply waits on it in the worker thread.
 Files: a save is a request like a completion (served between steps, or by a
 serve-only worker once the run has ended); opening a checkpoint is a worker
 with ``load_path`` and ``train=False``: it loads in its own thread, announces
-the network with ``loaded`` and then answers requests like any ended run.
+the network with ``Loaded`` and then answers requests like any ended run.
 """
 
 from __future__ import annotations
@@ -37,20 +37,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.config import RunConfig
-from ..core.events import (
-    CompleteRequest,
-    Completion,
-    Loaded,
-    Paused,
-    Predictions,
-    RunEnded,
-    RunStarted,
-    Saved,
-    SaveRequest,
-    StepBatch,
-    Warned,
-    as_dict,
-)
+from ..core.events import CompleteRequest, SaveRequest
 from ..core.session import PREDICTIONS_INTERVAL_S, Session, divergence_message
 
 if TYPE_CHECKING:  # torch loads in the worker thread, not when the window imports this
@@ -142,21 +129,14 @@ class TrainingWorker(QObject):
     ``trainer`` given and ``train=False``: a serve-only worker that answers the
     queued requests (completions, saves) for a run whose own thread has ended,
     then exits. ``load_path`` and ``train=False``: load that checkpoint in the
-    worker thread, emit ``loaded`` (or end "rejected" with the reason), then
+    worker thread, emit ``Loaded`` (or end "rejected" with the reason), then
     serve like a serve-only worker. ``trainer`` and ``train=True``: go on
     training that network (an opened checkpoint) up to ``epochs``.
     """
 
-    runStarted = Signal(object)  # {"run", "parameters", "device", "vocab_size", "task", "mode", "epochs"}
-    metrics = Signal(object)  # "run" + the fields of core.events.StepBatch
-    predictions = Signal(object)  # Trainer.predictions() + "run", "epoch"
-    completed = Signal(object)  # {"run", "id", "text", "prompt", "unknown", "length", "error"}
-    paused = Signal(object)  # {"run", "reason": "request"|"step"|"diverged", "message"} (+ "epoch", "lr" if diverged)
-    warned = Signal(object)  # {"run", "message"}
-    ended = Signal(object)  # {"run", "state": finished|stopped|failed|rejected|idle, "message", "serve_only"}
-    saved = Signal(object)  # {"run", "id", "path", "epoch", "error"}
-    # {"run", "path", "config", "saved_config", "parameters", "device", "vocab_size", "task", "mode", "epoch", "steps"}
-    loaded = Signal(object)
+    # (the id of this worker, a core.events event): RunStarted, StepBatch, Predictions,
+    # Paused, Warned, Completion, Saved, Loaded, Diverged, RunEnded (always the last)
+    event = Signal(int, object)
 
     def __init__(
         self,
@@ -189,19 +169,6 @@ class TrainingWorker(QObject):
             flush_interval=METRICS_INTERVAL_S,
             predictions_interval=PREDICTIONS_MIN_INTERVAL_S,
         )
-        # Diverged and EpochEnded have no signal: "paused" carries the first,
-        # the metrics the second
-        self._signal_for = {
-            StepBatch: self._on_batch,
-            Predictions: self._on_predictions,
-            Paused: self._on_paused,
-            RunStarted: lambda event: self.runStarted.emit(self._payload(event)),
-            Warned: lambda event: self.warned.emit(self._payload(event)),
-            Completion: lambda event: self.completed.emit(self._payload(event)),
-            Saved: lambda event: self.saved.emit(self._payload(event)),
-            Loaded: lambda event: self.loaded.emit(self._payload(event)),
-            RunEnded: self._on_ended,
-        }
 
     @property
     def trainer(self) -> Trainer | None:
@@ -235,22 +202,24 @@ class TrainingWorker(QObject):
         """0 = flat out; otherwise at most this many steps per second."""
         return self.session.set_pace(epochs_per_second)
 
-    def request_completion(self, request: dict) -> bool:
+    def request_completion(self, request: CompleteRequest | dict) -> bool:
         """False when this worker has ended: start a serve-only worker instead."""
-        return self.session.request(
-            CompleteRequest(
+        if isinstance(request, dict):
+            request = CompleteRequest(
                 prompt=request.get("prompt", ""),
                 length=request.get("length", 15),  # converted in the worker thread: a bad one answers with an error
                 temperature=request.get("temperature", 0.0),
                 seed=request.get("seed"),
                 id=request.get("id"),
             )
-        )
+        return self.session.request(request)
 
-    def request_save(self, request: dict) -> bool:
-        """Save the network to ``request["path"]`` between two steps (atomic);
-        the answer is ``saved``. False when this worker has ended."""
-        return self.session.request(SaveRequest(path=request.get("path", ""), id=request.get("id")))
+    def request_save(self, request: SaveRequest | dict) -> bool:
+        """Save the network to ``request.path`` between two steps (atomic); the
+        answer is a ``Saved`` event. False when this worker has ended."""
+        if isinstance(request, dict):
+            request = SaveRequest(path=request.get("path", ""), id=request.get("id"))
+        return self.session.request(request)
 
     @property
     def closed(self) -> bool:
@@ -267,34 +236,7 @@ class TrainingWorker(QObject):
                 thread.quit()
 
     def _deliver(self, event) -> None:
-        emit = self._signal_for.get(type(event))
-        if emit is not None:
-            emit(event)
-
-    def _payload(self, event) -> dict:
-        payload = as_dict(event)
-        payload["run"] = self.run_id
-        return payload
-
-    def _on_batch(self, batch: StepBatch) -> None:
-        self.metrics.emit(self._payload(batch))
-
-    def _on_predictions(self, event: Predictions) -> None:
-        data = dict(event.data)
-        data["run"] = self.run_id
-        data["epoch"] = event.epoch
-        self.predictions.emit(data)
-
-    def _on_paused(self, event: Paused) -> None:
-        payload = {"run": self.run_id, "reason": event.reason, "message": event.message}
-        if event.reason == "diverged":
-            payload.update(epoch=event.epoch, lr=event.lr)
-        self.paused.emit(payload)
-
-    def _on_ended(self, event: RunEnded) -> None:
-        self.ended.emit(
-            {"run": self.run_id, "state": event.state, "message": event.message, "serve_only": event.serve_only}
-        )
+        self.event.emit(self.run_id, event)
 
 
 class RunHandle:

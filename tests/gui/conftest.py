@@ -15,3 +15,15 @@ def window(qtbot):
     qtbot.addWidget(w)
     w.paceSlider.setValue(FLAT_OUT)
     return w
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_questions(monkeypatch):
+    """A modal question nobody answers would hang the run: a test that makes the
+    window ask must answer through ``w.confirm_discard``; any other ask fails."""
+    from rnn_studio.gui import main_window
+
+    def unanswered(parent, question):
+        raise AssertionError(f"the window asked a question no test answered: {question}")
+
+    monkeypatch.setattr(main_window, "ask_to_discard", unanswered)

@@ -325,6 +325,7 @@ def test_step_after_the_end_trains_one_more_epoch_of_that_network(window, qtbot)
 
 def test_changing_the_task_after_a_run_says_the_run_was_cleared(window, qtbot):
     w = window
+    w.confirm_discard = lambda question: True  # "Switch task" (issue 10: it asks first)
     w.epochsSpin.setValue(3)
     with qtbot.waitSignal(w.runStateChanged, check_params_cb=state_is("finished"), timeout=RUN_TIMEOUT_MS):
         w.trainButton.click()

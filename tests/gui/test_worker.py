@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 
 from rnn_studio.core.config import defaults_for
+from rnn_studio.core.events import Completion, Paused, Predictions, RunEnded, RunStarted, StepBatch, Warned, as_dict
 from rnn_studio.core.training import StepReport
 from rnn_studio.gui.worker import RunHandle, TrainingWorker, divergence_message
 
@@ -79,36 +80,28 @@ class FakeTrainer:
 
 
 class Recorder(QObject):
-    """Lives in the GUI thread, so the worker's signals arrive queued, as in the window."""
+    """Lives in the GUI thread, so the worker's events arrive queued, as in the window.
+    Keeps each typed event's fields as a dict, so the checks read ``m["loss"]``."""
 
     def __init__(self, worker):
         super().__init__()
         self.metrics, self.paused, self.ended, self.completed, self.warned = [], [], [], [], []
-        worker.metrics.connect(self.on_metrics)
-        worker.paused.connect(self.on_paused)
-        worker.ended.connect(self.on_ended)
-        worker.completed.connect(self.on_completed)
-        worker.warned.connect(self.on_warned)
+        self.events = []
+        self._lists = {
+            StepBatch: self.metrics,
+            Paused: self.paused,
+            RunEnded: self.ended,
+            Completion: self.completed,
+            Warned: self.warned,
+        }
+        worker.event.connect(self.on_event)
 
-    @Slot(object)
-    def on_metrics(self, m):
-        self.metrics.append(m)
-
-    @Slot(object)
-    def on_paused(self, p):
-        self.paused.append(p)
-
-    @Slot(object)
-    def on_ended(self, e):
-        self.ended.append(e)
-
-    @Slot(object)
-    def on_completed(self, c):
-        self.completed.append(c)
-
-    @Slot(object)
-    def on_warned(self, w):
-        self.warned.append(w)
+    @Slot(int, object)
+    def on_event(self, worker_id, event):
+        self.events.append((worker_id, event))
+        kept = self._lists.get(type(event))
+        if kept is not None:
+            kept.append(as_dict(event))
 
     def points(self):
         return sum(len(m["loss"]) for m in self.metrics)
@@ -265,3 +258,16 @@ def test_a_pause_before_the_first_step_is_announced(qtbot, start):
     handle, rec = start(worker)
     qtbot.waitUntil(lambda: [p["reason"] for p in rec.paused] == ["request"], timeout=5000)
     assert trainer.steps == 0
+
+
+def test_the_worker_sends_the_typed_events_themselves_tagged_with_its_id(qtbot, start):
+    trainer = FakeTrainer(epochs=20)
+    worker = TrainingWorker(7, trainer=trainer)
+    handle, rec = start(worker, run=False)
+    with qtbot.waitSignal(handle.thread.finished, timeout=10_000):
+        handle.start()
+    qtbot.waitUntil(lambda: bool(rec.ended), timeout=5000)
+    assert {worker_id for worker_id, _ in rec.events} == {7}
+    kinds = [type(event) for _, event in rec.events]
+    assert kinds[0] is RunStarted and kinds[-1] is RunEnded and StepBatch in kinds and Predictions in kinds
+    assert not any(isinstance(event, dict) for _, event in rec.events)

@@ -1,0 +1,309 @@
+"""The settings on the left and the run buttons: what they describe and when they may change.
+
+Owns what the controls decide: the ``RunConfig`` they describe, the task's
+recommended settings when the task changes, the settings of an opened
+network, which controls a run in progress locks, what Train will do (its
+tooltip), and the parameter counts. The runner (``gui/runner.py``) owns the
+network; these are only its settings.
+
+Switching task throws the network on screen away (its plots belong to the
+other task), so it asks first (issue 10): ``ask_to_discard`` shows a
+question with Cancel; the window's ``confirm_discard`` attribute is the hook
+tests and scripts replace to answer it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from PySide6.QtWidgets import QMessageBox, QStyle, QWidget
+
+from ..core.config import MAX_SENTENCES_CHARS, RunConfig, defaults_for, validate
+from ..core.errors import StudioError
+from ..core.resources import check_fits
+from ..core.text import clean_sentences
+from .panels.common import tooltip
+from .panels.model_panel import count_parameters
+from .redraw import LiveViews
+from .runner import Runner, device_name
+
+TRAIN_TIP = "Start training a new network with the settings on the left."
+TRAIN_OPENED_TIP = (
+    "Go on training the opened network from where it stands, for the epochs set on the left. "
+    "Press Reset (or change a setting that defines the network) to start a new network from scratch instead."
+)
+STEP_TIP = (
+    "Train exactly one more epoch, then pause. After a run has ended it goes on training that network "
+    "while the settings still describe it; otherwise it starts a new run."
+)
+TASK_NAMES = {"text": "text", "sine": "sine wave"}
+
+
+def ask_to_discard(parent: QWidget, text: str) -> bool:
+    """Ask before throwing a trained network away; True only for an explicit yes."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Switch task?", text, QMessageBox.StandardButton.Cancel, parent)
+    discard = box.addButton("Switch task", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is discard
+
+
+def build_config(data, model, training) -> RunConfig:
+    """The run the panels describe; raises StudioError with a plain message."""
+    cfg = defaults_for(data.task, data.sine_mode, model.arch)
+    if data.task == "text":
+        if data.sentencesEdit.length() > MAX_SENTENCES_CHARS:
+            raise StudioError(
+                f"the sentences hold {data.sentencesEdit.length():,} characters; the limit is {MAX_SENTENCES_CHARS:,}"
+            )
+        cfg.task.sentences = clean_sentences(data.sentences_text())
+    else:
+        cfg.task.sine_windows = data.sineWindowsSpin.value()
+        cfg.task.sine_window_len = data.sineLengthSpin.value()
+        cfg.task.sine_noise = float(data.sineNoiseSpin.value())
+    cfg.model.layers = model.layersSpin.value()
+    cfg.model.hidden = model.hiddenSpin.value()
+    cfg.model.encoding = model.encoding
+    cfg.model.dropout = float(model.dropoutSpin.value())
+    cfg.train.optimizer = training.optimizer
+    cfg.train.lr = float(training.lrSpin.value())
+    cfg.train.epochs = training.epochsSpin.value()
+    cfg.train.clip = float(training.clipSpin.value())
+    cfg.train.seed = training.seedSpin.value()
+    cfg.train.device = training.device
+    validate(cfg)
+    if cfg.train.device != "cpu":
+        # only listed once torch has loaded, so this never waits for it;
+        # the CPU needs no check (and the worker checks again anyway)
+        from ..core.devices import resolve_device
+
+        resolve_device(cfg.train.device)
+    return cfg
+
+
+class Controls:
+    """The data, model and training panels and the Train/Pause/Step/Stop buttons."""
+
+    def __init__(
+        self,
+        window,
+        runner: Runner,
+        *,
+        show_message: Callable[[str, str], None],
+        reset: Callable[[], None],
+        autosave: Callable[[], None],
+        views: LiveViews,
+        confirm_discard: Callable[[str], bool],
+    ):
+        self.data, self.model, self.training = window.dataPanel, window.modelPanel, window.trainingPanel
+        self.train_button, self.pause_button = window.trainButton, window.pauseButton
+        self.step_button, self.stop_button = window.stepButton, window.stopButton
+        self.message_bar = window.messageBar
+        self._style = window.style
+        self._train_keys = getattr(window, "_train_keys", "")
+        self.runner = runner
+        self._show_message, self._reset, self._autosave = show_message, reset, autosave
+        self.views, self._confirm = views, confirm_discard
+        self.restoring_now = False
+        self._note_shown = False
+
+    # ------------------------------------------------------------------ settings -> config
+    def build_config(self) -> RunConfig:
+        return build_config(self.data, self.model, self.training)
+
+    def view_task(self) -> str:
+        """The task the views show: the network on screen's, else the chosen one."""
+        return self.runner.info.task or self.data.task
+
+    @contextmanager
+    def restoring(self):
+        """Controls set from saved settings or a file, not edited: no task
+        defaults, no autosave, no notes."""
+        before, self.restoring_now = self.restoring_now, True
+        try:
+            yield
+        finally:
+            self.restoring_now = before
+
+    def schedule_autosave(self, *_args) -> None:
+        if not self.restoring_now:
+            self._autosave()
+
+    # ------------------------------------------------------------------ the run's state
+    def show_state(self) -> None:
+        state = self.runner.state
+        in_progress = self.runner.in_progress
+        if in_progress:
+            self._note_shown = False  # a note about changed settings is about the run now starting
+        self.train_button.setEnabled(not in_progress)
+        self.pause_button.setEnabled(in_progress)
+        paused = state == "paused"
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setIcon(
+            self._style().standardIcon(
+                QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
+            )
+        )
+        self.pause_button.setToolTip(
+            "Continue training from where it paused (Space)."
+            if paused
+            else "Pause training; you can change the learning rate meanwhile (Space)."
+        )
+        self.step_button.setEnabled(state != "running")
+        self.stop_button.setEnabled(in_progress)
+        self.update_train_tip()
+        for widget in self.data.run_widgets + self.model.run_widgets + self.training.run_widgets:
+            widget.setEnabled(not in_progress)
+        if not in_progress:
+            self._grey_out_unused()
+
+    def _grey_out_unused(self) -> None:
+        """Settings the chosen task does not use are greyed out too."""
+        self.model.encodingCombo.setEnabled(self.data.task == "text")
+        self.data.sineWindowsSpin.setEnabled(self.data.sine_mode == "next-value")
+
+    def update_train_tip(self) -> None:
+        """Say what Train will do: go on training an opened network while the
+        controls still describe it, else start a new one."""
+        goes_on = False
+        network = self.runner.network
+        if network is not None and network.opened and self.runner.shown_trainer() is not None:
+            try:
+                goes_on = self.runner.trainer_to_go_on(self.build_config()) is not None
+            except StudioError:
+                goes_on = False
+        tooltip(self.train_button, (TRAIN_OPENED_TIP if goes_on else TRAIN_TIP) + self._train_keys)
+
+    def update_parameter_count(self) -> int | None:
+        """The model panel counts the network the controls describe, marked as
+        the next run's when it differs from the one on screen; returns the count
+        the status bar shows (the network on screen's, else that one)."""
+        runner = self.runner
+        shown = runner.info.parameters if runner.state != "idle" else None
+        if shown is not None and runner.in_progress:  # the controls are locked: the same network
+            self.model.show_count(shown)
+            return shown
+        count, too_big = None, None
+        try:
+            task = self.data.task
+            cfg = defaults_for(task, self.data.sine_mode, self.model.arch)
+            cfg.model.layers = self.model.layersSpin.value()
+            cfg.model.hidden = self.model.hiddenSpin.value()
+            cfg.model.encoding = self.model.encoding
+            vocab = self.data.vocab_size() if task == "text" else 1
+            if task != "text" or vocab > 1:
+                count = count_parameters(cfg.model, task, vocab)
+                try:
+                    check_fits(cfg.model, vocab, vocab, text=task == "text")
+                except StudioError as exc:
+                    too_big = str(exc)
+        except (StudioError, KeyError):
+            count = None
+        self.model.show_count(count, too_big, on_screen=shown)
+        return shown if shown is not None else count
+
+    # ------------------------------------------------------------------ edits
+    def setting_changed(self) -> None:
+        """A setting that defines the network changed (by the user)."""
+        self.schedule_autosave()
+        if self.restoring_now:
+            return
+        network = self.runner.network
+        if network is not None and network.opened:
+            self.update_train_tip()
+        if not self.runner.in_progress:
+            self._grey_out_unused()
+        if self.runner.state == "idle":
+            if self.view_task() != self.views.task:
+                self.views.show_task(self.view_task(), self.data.sine_mode)
+        elif self.data.task != self.view_task():
+            return  # another task: task_chosen asks whether to throw the network away
+        elif not self._note_shown and self.message_bar.isHidden():
+            self._note_shown = True
+            self._show_message(
+                "info",
+                "The changed settings take effect when you press Train (a new run) "
+                "or Reset; the plots show the run as it started.",
+            )
+
+    def task_chosen(self, *_args) -> None:
+        """Another task: ask before throwing away the network on screen (it
+        belongs to the other task), then load the task's recommended settings."""
+        if self.restoring_now or self.runner.in_progress:
+            return
+        task = self.data.task
+        dropped = self.view_task() if self.runner.state != "idle" else None
+        if dropped == task:
+            return
+        if dropped is not None:
+            new, old = TASK_NAMES.get(task, task), TASK_NAMES.get(dropped, dropped)
+            question = (
+                f"Switching to the {new} task throws away the trained {old} network and its plots. "
+                "Save model… keeps a network before you switch."
+            )
+            if not self._confirm(question):
+                with self.restoring():
+                    self.data.set_task(dropped)  # nothing happened
+                return
+            self._reset()  # the ended run's views belong to the other task
+        self.show_settings(defaults_for(task, self.data.sine_mode))
+        self.views.show_task(task, self.data.sine_mode)
+        if dropped is not None:
+            self._show_message(
+                "info",
+                f"Switching to the {TASK_NAMES.get(task, task)} task cleared the last run: its "
+                f"{TASK_NAMES.get(dropped, dropped)} network and its plots are gone (Save model… keeps a network "
+                "before you switch). The task's recommended settings are loaded: press Train to start.",
+            )
+
+    def sine_mode_chosen(self, *_args) -> None:
+        if self.restoring_now or self.runner.in_progress or self.data.task != "sine":
+            return
+        self.show_settings(defaults_for("sine", self.data.sine_mode))
+
+    # ------------------------------------------------------------------ settings -> controls
+    def show_settings(self, cfg: RunConfig) -> None:
+        """Put a config's sine data, model and training settings in the
+        controls (the sentences, task and device are each caller's own). A
+        task's defaults set every control they define (seed 003's sequence
+        needs its seed: most other seeds stall)."""
+        d, m, t = self.data, self.model, self.training
+        if cfg.task.kind == "sine":
+            d.sineWindowsSpin.setValue(cfg.task.sine_windows)
+            d.sineLengthSpin.setValue(cfg.task.sine_window_len)
+            d.sineNoiseSpin.setValue(cfg.task.sine_noise)
+        m.set_arch(cfg.model.arch)
+        m.layersSpin.setValue(cfg.model.layers)
+        m.hiddenSpin.setValue(cfg.model.hidden)
+        m.set_encoding(cfg.model.encoding)
+        m.dropoutSpin.setValue(cfg.model.dropout)
+        t.set_optimizer(cfg.train.optimizer)
+        t.lrSpin.setValue(cfg.train.lr)
+        t.epochsSpin.setValue(cfg.train.epochs)
+        t.clipSpin.setValue(cfg.train.clip)
+        t.seedSpin.setValue(cfg.train.seed)
+
+    def show_opened(self, cfg: RunConfig, device: str) -> bool:
+        """Set the controls from an opened network's settings; True when the
+        sentences were kept (a network trained on a text file)."""
+        d = self.data
+        kept_sentences = False
+        with self.restoring():
+            d.set_task(cfg.task.kind)
+            if cfg.task.kind == "sine":
+                d.set_sine_mode(cfg.task.sine_mode)
+            elif cfg.task.text_file or not cfg.task.sentences:
+                kept_sentences = True
+            else:
+                text = "\n".join(cfg.task.sentences)
+                try:
+                    same = clean_sentences(d.sentences_text()) == clean_sentences(text)
+                except StudioError:
+                    same = False
+                if not same:
+                    d.sentencesEdit.replace_all(text)  # one undoable edit: Ctrl+Z brings the user's back
+                d.analyse()
+            self.show_settings(cfg)
+            self.training.set_device(device_name(device))
+        return kept_sentences
