@@ -213,6 +213,7 @@ class CompleteRequest:
 class SaveRequest:
     path: str
     id: Any = None  # echoed in Saved
+    history: Any = None  # history.SavedHistory to keep in the file (issue 10); None: the opened file's, if any
 
 
 def as_dict(event) -> dict:

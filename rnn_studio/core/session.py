@@ -572,7 +572,7 @@ class Session:
                 if self._time_grad_every is not None:  # the file keeps the run's setting, not the pace's
                     trainer.cfg.train.time_grad_every = self._time_grad_every
                 try:
-                    written = save_checkpoint(trainer, request.path)
+                    written = save_checkpoint(trainer, request.path, request.history)
                 finally:
                     self._apply_pace_to_trainer()
                 saved_epoch = trainer.epoch
