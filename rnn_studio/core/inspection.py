@@ -28,7 +28,6 @@ completion never writes it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -347,7 +346,3 @@ def branch(model, vocab, text: str, position: int, char: str, length: int | None
     prompt = text[:position] + char
     return complete_with_confidence(model, vocab, prompt, max(length or len(text), len(prompt)))
 
-
-def finite(values) -> list:
-    """Floats for JSON: NaN and infinities become None."""
-    return [v if isinstance(v, float) and math.isfinite(v) else None for v in values]

@@ -85,7 +85,7 @@ def test_hidden_and_cell_states_equal_torch_stepped(arch, layers, encoding):
     np.testing.assert_allclose(reading.hidden[-1], states[0].numpy(), atol=ATOL, rtol=RTOL)
 
 
-def _sigmoid_inverse_check(values):
+def _in_unit_interval(values):
     assert np.all(values >= 0) and np.all(values <= 1)
 
 
@@ -100,7 +100,7 @@ def test_lstm_gates_rebuild_torch_cell_and_hidden(layers, encoding):
     assert set(gates) == set(GATE_NAMES["lstm"])
     i, f, o, g = gates["input"], gates["forget"], gates["output"], gates["candidate"]
     for gate in (i, f, o):
-        _sigmoid_inverse_check(gate)
+        _in_unit_interval(gate)
     assert np.all(np.abs(g) <= 1)
     c_prev = np.concatenate([np.zeros_like(c[:, :1]), c[:, :-1]], axis=1)
     np.testing.assert_allclose(f * c_prev + i * g, c, atol=ATOL, rtol=RTOL)
@@ -133,8 +133,8 @@ def test_gru_gates_rebuild_torch_hidden(layers, encoding):
     reading = read_text(model, VOCAB, TEXT)
     h, _ = stepped_oracle(model, TEXT)
     z, n, r = reading.gates["update"], reading.gates["candidate"], reading.gates["reset"]
-    _sigmoid_inverse_check(z)
-    _sigmoid_inverse_check(r)
+    _in_unit_interval(z)
+    _in_unit_interval(r)
     h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
     np.testing.assert_allclose((1 - z) * n + z * h_prev, h, atol=ATOL, rtol=RTOL)
     # r enters n: n = tanh(W_in x + b_in + r (W_hn h + b_hn)); checked for layer 0
