@@ -1,4 +1,4 @@
-"""Command line: ``rnn-studio`` (the window), ``train``, ``complete`` and ``classify``.
+"""Command line: ``rnn-studio`` (the window), ``train``, ``complete``, ``classify`` and ``inspect``.
 
 A user's mistake never ends in a traceback: each is one line on stderr and
 exit status 2. Training runs the same ``Trainer``, stepped by the same
@@ -148,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="0 = greedy (default); higher = more surprising")
     comp.add_argument("--seed", type=_count("--seed"), default=0)
     comp.add_argument("--device", default="cpu")
+
+    ins = sub.add_parser("inspect", help="look inside a text network as it reads a prompt: hidden states, gates, "
+                         "the most likely next characters")
+    ins.add_argument("--checkpoint", required=True)
+    ins.add_argument("--prompt", required=True)
+    ins.add_argument("--top-k", type=_positive_int("--top-k"), default=5,
+                     help="how many candidates for the next character (default 5)")
+    ins.add_argument("--json", action="store_true", help='one JSON object per prompt character: {"char", "top", '
+                     '"hidden", "cell", "gates"}')
+    ins.add_argument("--device", default="cpu")
 
     cls = sub.add_parser("classify", help="classify a text with a trained classifier")
     cls.add_argument("--checkpoint", required=True)
@@ -406,6 +416,59 @@ def cmd_complete(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    from .core.checkpoints import load_trainer
+    from .core.devices import resolve_device
+    from .core.errors import DataError
+    from .core.inspection import read_text
+
+    if args.prompt == "":
+        raise DataError("the prompt is empty: type at least one character to look inside the network")
+    resolve_device(args.device)
+    trainer = load_trainer(args.checkpoint, device=args.device, read_data=False)
+    if trainer.task.kind != "text":
+        what = "a classifier" if trainer.task.kind == "classify" else "a sine network"
+        raise DataError(f"{args.checkpoint} holds {what}; inspect reads prompts with a network trained on text")
+    candidates = len(trainer.vocab) - 1  # the unknown index is never a candidate
+    if args.top_k > candidates:
+        raise DataError(f"--top-k must be at most {candidates}, the characters this network knows, got {args.top_k}")
+    reading = read_text(trainer.model, trainer.vocab, args.prompt)
+    if reading.unknown_chars:
+        shown = ", ".join(repr(c) for c in reading.unknown_chars)
+        sys.stderr.write(f"rnn-studio: warning: the network never saw {shown}; treated as unknown\n")
+    out = sys.stdout
+    if args.json:
+        for row in reading.rows(args.top_k):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        out.write(_inspect_table(reading, args.top_k))
+    out.flush()
+    return 0
+
+
+def _inspect_table(reading, top_k: int) -> str:
+    """The readable form: per character, its probability before it was read,
+    the likeliest next characters, |h_t| per layer and the top layer's mean gates."""
+    chosen = reading.chosen_probabilities()
+    layers = range(1, reading.layers + 1)
+    gates = reading.gate_means()
+    lines = [f"{reading.arch}, {reading.layers} layer{'s' if reading.layers > 1 else ''} of {reading.units} units; "
+             + (f"gates averaged over the top layer's units: {', '.join(gates)}" if gates else reading.gates_reason)]
+    header = ["t", "char", "p(char)", f"most likely next ({top_k})"] + [f"|h| L{k}" for k in layers]
+    header += [f"{name}" for name in (gates or {})]
+    rows = []
+    for t, char in enumerate(reading.text):
+        p = "" if t == 0 else f"{chosen[t]:.3f}"
+        top = "  ".join(f"{c!r} {q:.3f}" for c, q in reading.top(t, top_k))
+        norms = [f"{float((reading.hidden[k, t] ** 2).sum() ** 0.5):.3f}" for k in range(reading.layers)]
+        means = [f"{float(v[-1, t]):.3f}" for v in (gates or {}).values()]
+        rows.append([str(t), repr(char), p, top, *norms, *means])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    lines += [fmt(header)] + [fmt(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def cmd_classify(args) -> int:
     from .core.checkpoints import load_trainer
     from .core.devices import resolve_device
@@ -465,6 +528,8 @@ def main(argv=None) -> int:
             return cmd_complete(args)
         if args.command == "classify":
             return cmd_classify(args)
+        if args.command == "inspect":
+            return cmd_inspect(args)
         return open_studio()
     except StudioError as exc:
         sys.stderr.write(f"rnn-studio: error: {exc}\n")

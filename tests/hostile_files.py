@@ -215,6 +215,51 @@ def extra_tensors(folder) -> Path:
     return _current(folder, "extra_tensors.pt", meta, tensors)
 
 
+def _with_history(snapshots: int = 2) -> tuple[dict, dict]:
+    """(meta, tensors) of a good file keeping a history with ``snapshots`` snapshots (issue 10)."""
+    meta, tensors = _current_parts()
+    state = trained().model.state_dict()
+    meta["history"] = {"run": None, "runs": [], "samples": [],
+                       "snapshots": [{"epoch": i, "step": i} for i in range(snapshots)]}
+    for i in range(snapshots):
+        for key, value in state.items():
+            tensors[f"snapshot.{i}.{key}"] = value.clone()
+    return meta, tensors
+
+
+def snapshot_wrong_shape(folder) -> Path:
+    """A snapshot of the hidden-to-hidden weights claiming 4096 x 4096 (64 MiB) instead of 12 x 12."""
+    meta, tensors = _with_history()
+    tensors["snapshot.1.rnn.weight_hh_l0"] = torch.zeros(4096, 4096)
+    return _current(folder, "snapshot_shape.st", meta, tensors)
+
+
+def snapshot_unlisted(folder) -> Path:
+    """Snapshot tensors (64 MB) that the history does not list."""
+    meta, tensors = _with_history()
+    tensors["snapshot.7.rnn.weight_hh_l0"] = torch.zeros(16 * 2**20)
+    return _current(folder, "snapshot_unlisted.st", meta, tensors)
+
+
+def snapshot_without_history(folder) -> Path:
+    meta, tensors = _with_history()
+    del meta["history"]
+    return _current(folder, "snapshot_no_history.st", meta, tensors)
+
+
+def history_claims_many_snapshots(folder) -> Path:
+    """A history listing 100,000 snapshots (with none stored)."""
+    meta, tensors = _current_parts()
+    meta["history"] = {"snapshots": [{"epoch": 0, "step": 0}] * 100_000}
+    return _current(folder, "history_many.st", meta, tensors)
+
+
+def history_not_a_mapping(folder) -> Path:
+    meta, tensors = _current_parts()
+    meta["history"] = [1, 2, 3]
+    return _current(folder, "history_list.st", meta, tensors)
+
+
 def wrong_dtype_weights(folder) -> Path:
     meta, tensors = _current_parts()
     tensors["model.rnn.weight_hh_l0"] = tensors["model.rnn.weight_hh_l0"].double()
@@ -254,6 +299,12 @@ HOSTILE = {
     "extra tensors": (extra_tensors, "never mention"),
     "wrong dtype weights": (wrong_dtype_weights, "does not fit its own settings"),
     "flipped weight byte": (flipped_weight_byte, "checksum"),
+    # issue 10: a saved model keeps its history
+    "snapshot of the wrong shape": (snapshot_wrong_shape, "snapshot weight"),
+    "snapshot the history does not list": (snapshot_unlisted, "never mention"),
+    "snapshot without a history": (snapshot_without_history, "never mention"),
+    "history claims 100,000 snapshots": (history_claims_many_snapshots, "more than 100 snapshots"),
+    "history not a mapping": (history_not_a_mapping, "history is not a mapping"),
 }
 
 

@@ -33,6 +33,15 @@ prompts and ``Trainer.resume_blocker`` says why it cannot go on training
 (``load_trainer(..., require_data=True)`` refuses instead, for
 ``rnn-studio train --resume``).
 
+Since issue 10 a file may also keep the model's history
+(``history.SavedHistory``): its run label, curves and sample evolution as
+JSON under "history", and weight snapshots as ``snapshot.<i>.<weight>``
+tensors, each checked in step 3 like the weights (exact name, shape and
+dtype of a weight of the model, as many as the history lists, at most
+``history.MAX_SAVED_SNAPSHOTS`` and ``MAX_SAVED_SNAPSHOT_BYTES``) and counted
+in step 4. Opened, it is ``trainer.saved_history``, and saving that trainer
+again keeps it.
+
 Any exception on the way becomes a ``CheckpointError`` of one line.
 """
 
@@ -64,8 +73,12 @@ __all__ = ["FORMAT", "LEGACY_VERSION", "VERSION", "atomic_torch_save", "check_wr
 
 # -- saving --------------------------------------------------------------------------------------
 
-def save_checkpoint(trainer, path: str) -> str:
-    """Write ``trainer`` to ``path``; returns the file written (a link's target)."""
+def save_checkpoint(trainer, path: str, history=None) -> str:
+    """Write ``trainer`` to ``path``; returns the file written (a link's target).
+
+    ``history`` (``history.SavedHistory``; default: the one the trainer was
+    opened with, ``trainer.saved_history``) is kept in the file: the run's
+    label, curves and samples as JSON, its weight snapshots as tensors."""
     tensors = {f"model.{k}": v for k, v in trainer.model.state_dict().items()}
     optimizer = trainer.optimizer.state_dict()
     plain_state = {}
@@ -96,6 +109,12 @@ def save_checkpoint(trainer, path: str) -> str:
     else:
         run_state, state_tensors = trainer.run_state() if hasattr(trainer, "run_state") else ({}, {})
     tensors.update(state_tensors)
+    if history is None:
+        history = getattr(trainer, "saved_history", None)
+    history_meta = None
+    if history is not None:
+        history_meta, snapshot_tensors = history.to_file()
+        tensors.update(snapshot_tensors)
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -110,6 +129,8 @@ def save_checkpoint(trainer, path: str) -> str:
         "model_keys": list(trainer.model.state_dict()),
         "optimizer": {"state": plain_state, "param_groups": _plain(optimizer.get("param_groups", []))},
     }
+    if history_meta is not None:
+        meta["history"] = history_meta
     data = io_.safetensors_bytes(meta, tensors)
     return atomic_write(path, lambda fh: fh.write(data))
 
@@ -246,11 +267,12 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
         what = f"missing {', '.join(missing[:3])}" if missing else f"unexpected {', '.join(map(str, extra[:3]))}"
         raise CheckpointError(f"{path} does not fit its own settings (architecture or vocabulary mismatch): {what}")
     state_names = _checked_state_tensors(path, raw, cfg)
+    history_meta, snapshot_names = _checked_history(path, raw, expected)
     for name in raw.infos:
         known = name[len("model."):] in expected if name.startswith("model.") else name.startswith("optimizer.")
-        if not known and name not in state_names:
+        if not known and name not in state_names and name not in snapshot_names:
             raise CheckpointError(f"{path} was refused: it holds data its settings never mention ('{io_._short(name, 40)}')")
-    needed = sum(raw.infos[n].nbytes for n in state_names)
+    needed = sum(raw.infos[n].nbytes for n in (*state_names, *snapshot_names))
     for name, want in expected.items():
         info = raw.infos.get(f"model.{name}")
         if info is None:
@@ -338,6 +360,7 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
     if state is None and raw.meta.get("optimizer"):
         trainer.load_notes.append("its optimizer state did not match the network, so training goes on with a fresh one")
     trainer.saved_run_state = (run_state or {}, {n: tensors[n] for n in state_names})
+    trainer.saved_history = _history_from(history_meta, tensors, list(expected))
     if run_state and not blocker:
         try:
             trainer.restore_run_state(run_state, {n: tensors[n] for n in state_names})
@@ -419,6 +442,58 @@ def _checked_state_tensors(path: str, raw: io_.RawCheckpoint, cfg: RunConfig) ->
             raise CheckpointError(f"{path} was refused: it holds data its settings never mention "
                                   f"('{io_._short(name, 40)}')")
     return names
+
+
+def _checked_history(path: str, raw: io_.RawCheckpoint, expected: dict):
+    """(checked history metadata or None, snapshot tensor names): every
+    snapshot holds each weight of the model, with its exact shape and dtype,
+    and nothing else; at most MAX_SAVED_SNAPSHOTS of them, in all at most
+    MAX_SAVED_SNAPSHOT_BYTES. Checked from the header, before any is read."""
+    from .history import MAX_SAVED_SNAPSHOT_BYTES, SNAPSHOT_PREFIX, SavedHistory
+
+    names = [n for n in raw.infos if n.startswith(SNAPSHOT_PREFIX)]
+    meta = raw.meta.get("history")
+    if meta is None:
+        if names:
+            raise CheckpointError(f"{path} was refused: it holds data its settings never mention "
+                                  f"('{io_._short(names[0], 40)}')")
+        return None, []
+    try:
+        run, runs, samples, moments = SavedHistory.check_meta(meta)
+    except ValueError as exc:
+        raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
+    want = {f"{SNAPSHOT_PREFIX}{i}.{key}": value for i in range(len(moments)) for key, value in expected.items()}
+    total = 0
+    for name in names:
+        info = raw.infos[name]
+        target = want.get(name)
+        if target is None:
+            raise CheckpointError(f"{path} was refused: it holds data its settings never mention "
+                                  f"('{io_._short(name, 40)}')")
+        if info.shape != tuple(target.shape) or info.dtype != target.dtype:
+            raise CheckpointError(
+                f"{path} does not fit its own settings: snapshot weight '{io_._short(name, 40)}' is "
+                f"{list(info.shape)} {_dtype(info.dtype)}, the network's is {list(target.shape)} {_dtype(target.dtype)}"
+            )
+        total += info.nbytes
+    if len(names) != len(want):
+        raise CheckpointError(f"{path} is damaged: its history lists {len(moments)} snapshots but the weights of "
+                              "some are missing")
+    if total > MAX_SAVED_SNAPSHOT_BYTES:
+        raise CheckpointError(f"{path} was refused: its snapshots take {total / 2**20:,.1f} MiB; the limit is "
+                              f"{MAX_SAVED_SNAPSHOT_BYTES // 2**20} MiB")
+    return (run, runs, samples, moments), names
+
+
+def _history_from(checked, tensors: dict, keys: list[str]):
+    if checked is None:
+        return None
+    from .history import SNAPSHOT_PREFIX, SavedHistory, Snapshot
+
+    run, runs, samples, moments = checked
+    snapshots = [Snapshot(epoch, step, {k: tensors[f"{SNAPSHOT_PREFIX}{i}.{k}"] for k in keys})
+                 for i, (epoch, step) in enumerate(moments)]
+    return SavedHistory(run=run, runs=runs, samples=samples, snapshots=snapshots)
 
 
 def _checked_config(path: str, saved: dict) -> RunConfig:

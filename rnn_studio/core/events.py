@@ -74,6 +74,7 @@ class StepBatch:
     # training/validation curves (a step curve and an epoch curve differ when
     # an epoch is several minibatches)
     epochs_done: tuple[EpochMetrics, ...] = ()
+    time_grad_step: int | None = None  # the step whose time_grad_norms these are (for the history heatmap)
 
     def __len__(self) -> int:
         return len(self.step)
@@ -167,6 +168,19 @@ class Saved:
 
 
 @dataclass(frozen=True)
+class Evolution:
+    """``history.EvolutionRecorder`` recorded a moment of the run (the greedy
+    completion of its prompt, and a weight snapshot), from ``after_epoch``."""
+
+    epoch: int
+    step: int
+    text: str | None  # None for a network that does not write text
+    snapshots: int  # snapshots kept now
+    snapshot_bytes: int  # their memory, under the recorder's bound
+    note: str | None = None  # why no snapshots are kept, if so
+
+
+@dataclass(frozen=True)
 class RunEnded:
     """Always the last event of ``Session.run``."""
 
@@ -178,7 +192,8 @@ class RunEnded:
 
 
 Event = Union[  # noqa: UP007 - a runtime alias, readable on 3.11
-    RunStarted, Loaded, StepBatch, EpochEnded, Predictions, Diverged, Paused, Warned, Completion, Saved, RunEnded
+    RunStarted, Loaded, StepBatch, EpochEnded, Predictions, Diverged, Paused, Warned, Completion, Saved, Evolution,
+    RunEnded
 ]
 
 
@@ -198,6 +213,7 @@ class CompleteRequest:
 class SaveRequest:
     path: str
     id: Any = None  # echoed in Saved
+    history: Any = None  # history.SavedHistory to keep in the file (issue 10); None: the opened file's, if any
 
 
 def as_dict(event) -> dict:

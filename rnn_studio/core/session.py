@@ -103,6 +103,10 @@ class Session:
     ``pause_on_divergence=False`` a skipped step only sends ``Diverged`` and
     training goes on: the listener decides (the CLI stops after three).
     ``thread_policy`` applies ``core.resources.apply_thread_policy``.
+    ``after_epoch``: callables ``(trainer, report)`` run between steps after
+    every completed epoch (``history.EvolutionRecorder.session_hook()``); what
+    one returns, if not None, goes to the listener as an event. None given:
+    nothing more runs per step.
     """
 
     def __init__(
@@ -122,6 +126,7 @@ class Session:
         epoch_events: bool = False,
         pause_on_divergence: bool = True,
         thread_policy: bool = True,
+        after_epoch: tuple | list = (),
     ):
         if cfg is None and trainer is None and load_path is None:
             raise ValueError("a Session needs a cfg, a trainer or a load_path")
@@ -134,6 +139,7 @@ class Session:
         self._epoch_events = epoch_events
         self._pause_on_divergence = pause_on_divergence
         self._thread_policy = thread_policy
+        self._after_epoch = tuple(after_epoch)
         self._cond = threading.Condition()
         self._commands: collections.deque = collections.deque()
         self._stop = threading.Event()
@@ -151,6 +157,7 @@ class Session:
         self._pending_epochs: list[EpochMetrics] = []
         self._last_report: StepReport | None = None
         self._last_time_grads = None
+        self._last_time_grad_step: int | None = None
         self._last_flush = 0.0
         self._last_predictions = 0.0
         self._predictions_cost = 0.0
@@ -337,6 +344,8 @@ class Session:
             if report.epoch_done:
                 if self._epoch_events:
                     self._epoch_ended(report)
+                for hook in self._after_epoch:
+                    self._run_hook(hook, report)
                 if self._epochs_to_step > 0:
                     self._epochs_to_step -= 1
                     if self._epochs_to_step == 0:
@@ -386,6 +395,20 @@ class Session:
         )
         self._epoch_grad_sum, self._epoch_grad_count = 0.0, 0
         self._epoch_mark_s = trainer_s
+
+    def _run_hook(self, hook, report: StepReport) -> None:
+        """An ``after_epoch`` callable; a failure is a warning, never the end of the run."""
+        event = None
+
+        def call():
+            nonlocal event
+            event = hook(self.trainer, report)
+
+        error = self._answer("recording", call)
+        if error:
+            self._listener(Warned(error))
+        elif event is not None:
+            self._listener(event)
 
     def _wait_pace(self, step_s: float) -> None:
         """Wait the rest of 1/pace seconds; any request or Stop wakes it at once."""
@@ -552,7 +575,7 @@ class Session:
                 if self._time_grad_every is not None:  # the file keeps the run's setting, not the pace's
                     trainer.cfg.train.time_grad_every = self._time_grad_every
                 try:
-                    written = save_checkpoint(trainer, request.path)
+                    written = save_checkpoint(trainer, request.path, request.history)
                 finally:
                     self._apply_pace_to_trainer()
                 saved_epoch = trainer.epoch
@@ -608,6 +631,7 @@ class Session:
             values = np.asarray(report.time_grad_norms, dtype=np.float64)
             if np.all(np.isfinite(values)):
                 self._last_time_grads = values
+                self._last_time_grad_step = report.step
         now = time.perf_counter()
         steps = self.trainer.steps
         mark = self._rate_mark
@@ -652,6 +676,7 @@ class Session:
             param_grad_norms=param_norms,
             time_grad_norms=self._last_time_grads,
             epochs_done=tuple(self._pending_epochs),
+            time_grad_step=self._last_time_grad_step,
         )
         for values in self._pending:
             values.clear()

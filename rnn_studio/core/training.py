@@ -516,6 +516,22 @@ class Trainer:
             return None, None
         return total_loss / total_items, (correct / total_items if self.classify else None)
 
+    # -- rewind (issue 10) --------------------------------------------------------------
+    def rewind(self, snapshot) -> None:
+        """Train from ``snapshot`` (``history.Snapshot``): its weights, the epoch
+        and step it was taken at, the start of an epoch, and a fresh optimizer
+        state (Adam's moments belong to the weights that came later). Training
+        on from here is a new branch of the run."""
+        from .history import restore_snapshot
+
+        restore_snapshot(self.model, snapshot)
+        self.optimizer.state.clear()
+        self.epoch, self.steps = int(snapshot.epoch), int(snapshot.step)
+        self._batches, self._position, self._hidden = None, 0, None
+        self._epoch_losses, self._epoch_correct, self._epoch_seen = [], 0, 0
+        self._previous_weights = None
+        self.rolled_back = False
+
     # -- what a checkpoint needs to go on exactly --------------------------------------
     def run_state(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """(plain JSON-able state, tensors) beyond weights and optimizer: with

@@ -1,0 +1,680 @@
+"""What a run leaves behind (issue 10): memory through time, the runs to
+compare, the sample evolution and the weight snapshots to rewind to.
+
+All Qt-free and bounded, each bound stated where it is set:
+
+- ``TimeGradHistory``: ||dLoss/dh_t|| of the sampled training steps
+  (``StepReport.time_grad_norms``, measured every ``time_grad_every`` steps;
+  ``StepBatch.time_grad_norms`` with ``StepBatch.time_grad_step``) as a 2-D
+  array, training step x time step, for a log-scale heatmap. At most
+  ``max_rows`` x ``max_time_steps`` float32 (default 512 x 1024 = 2 MiB);
+  when the rows are full every other one is dropped and only every second
+  sample is kept from then on, so the heatmap always spans the whole run.
+- ``RunRecord`` / ``RunHistory``: a run's label and curves (each curve at
+  most ``MAX_CURVE_POINTS`` points, decimated the same way) and the last
+  ``limit`` (>= 5) runs, the oldest unpinned one dropped first. JSON round trip.
+- ``EvolutionRecorder``: at the moments of an ``EvolutionSchedule`` (every
+  tenth of the run, or every N epochs) the greedy completion of a prompt,
+  and a copy of the weights, all snapshots together at most
+  ``max_snapshot_bytes`` (default 64 MiB; the oldest are thinned to every
+  other one when a new one would pass it). ``restore_snapshot`` puts one
+  back into a model.
+
+Nothing here runs per training step unless the caller asks: the recorder
+is called at the end of an epoch (``Session(after_epoch=...)``), and its
+schedule check is a modulo.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import DataError
+
+# -- memory through time -------------------------------------------------------------------------
+
+
+class TimeGradHistory:
+    """||dLoss/dh_t|| per sampled training step: ``matrix()`` gives
+    (training steps [N], values [N, time steps]) with NaN where a row is
+    shorter than the longest. Time steps beyond ``max_time_steps`` are not kept
+    (the window shows sentences of up to ~100 characters)."""
+
+    def __init__(self, max_rows: int = 512, max_time_steps: int = 1024):
+        if max_rows < 2 or max_time_steps < 1:
+            raise ValueError("a time-gradient history needs at least 2 rows and 1 time step")
+        self.max_rows, self.max_time_steps = int(max_rows), int(max_time_steps)
+        self._values = np.full((self.max_rows, self.max_time_steps), np.nan, dtype=np.float32)
+        self._steps = np.zeros(self.max_rows, dtype=np.int64)
+        self._count = 0
+        self._offered = 0  # samples offered so far
+        self.stride = 1  # one offered sample in ``stride`` is kept
+        self.width = 0  # the longest row kept
+        self.truncated = False  # some row was longer than max_time_steps
+
+    @property
+    def nbytes(self) -> int:
+        """The memory it holds, fixed at creation."""
+        return self._values.nbytes + self._steps.nbytes
+
+    def __len__(self) -> int:
+        return self._count
+
+    def clear(self) -> None:
+        self._values.fill(np.nan)
+        self._count = self._offered = self.width = 0
+        self.stride, self.truncated = 1, False
+
+    def add(self, step: int, norms) -> bool:
+        """Offer one sampled step's norms; True if it was kept."""
+        if norms is None:
+            return False
+        values = np.asarray(norms, dtype=np.float32).ravel()
+        if values.size == 0:
+            return False
+        ordinal = self._offered
+        self._offered += 1
+        if ordinal % self.stride:
+            return False
+        if self._count == self.max_rows:
+            # keep rows 0, 2, 4...: the samples whose ordinal is a multiple of the doubled stride
+            kept = self._count // 2 + self._count % 2
+            self._values[:kept] = self._values[0:self._count:2]
+            self._steps[:kept] = self._steps[0:self._count:2]
+            self._values[kept:] = np.nan
+            self._count = kept
+            self.stride *= 2
+            if ordinal % self.stride:
+                return False
+        if values.size > self.max_time_steps:
+            values = values[: self.max_time_steps]
+            self.truncated = True
+        row = self._values[self._count]
+        row[:] = np.nan
+        row[: values.size] = np.where(np.isfinite(values), values, np.nan)
+        self._steps[self._count] = int(step)
+        self._count += 1
+        self.width = max(self.width, values.size)
+        return True
+
+    def add_batch(self, batch) -> bool:
+        """From a ``StepBatch``: its last measured norms, once per measured step."""
+        step = getattr(batch, "time_grad_step", None)
+        if batch.time_grad_norms is None or step is None or (self._count and self._steps[self._count - 1] == step):
+            return False
+        return self.add(step, batch.time_grad_norms)
+
+    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(training step of each row [N], norms [N, width]) as copies."""
+        return self._steps[: self._count].copy(), self._values[: self._count, : self.width].copy()
+
+    def log10(self, floor: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+        """``matrix()`` with log10 of the norms (zeros clamped to ``floor``, NaN kept)."""
+        steps, values = self.matrix()
+        with np.errstate(invalid="ignore"):
+            return steps, np.log10(np.maximum(values, floor))
+
+
+# -- curves and runs -----------------------------------------------------------------------------
+
+MAX_CURVE_POINTS = 20_000  # per curve: 320 KB as float64 x and y
+MAX_LABEL_CHARS = 200
+MIN_RUNS = 5
+
+
+class Curve:
+    """x, y points, at most ``max_points``: when full every other point is
+    dropped and from then on one point in two (four, ...) is kept."""
+
+    def __init__(self, max_points: int = MAX_CURVE_POINTS):
+        self.max_points = int(max_points)
+        self.x: list[float] = []
+        self.y: list[float] = []
+        self.stride = 1
+        self._offered = 0
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def add(self, x: float, y: float) -> None:
+        if y is None or not math.isfinite(y):
+            return
+        ordinal = self._offered
+        self._offered += 1
+        if ordinal % self.stride:
+            return
+        if len(self.x) >= self.max_points:
+            self.x, self.y = self.x[::2], self.y[::2]
+            self.stride *= 2
+            if ordinal % self.stride:
+                return
+        self.x.append(float(x))
+        self.y.append(float(y))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.x, dtype=np.float64), np.asarray(self.y, dtype=np.float64)
+
+    def to_dict(self) -> dict:
+        return {"x": list(self.x), "y": list(self.y), "stride": self.stride, "offered": self._offered}
+
+    @classmethod
+    def from_dict(cls, data, max_points: int = MAX_CURVE_POINTS) -> Curve:
+        if not isinstance(data, dict):
+            raise ValueError("a curve is not a mapping")
+        x, y = data.get("x"), data.get("y")
+        if (not isinstance(x, list) or not isinstance(y, list) or len(x) != len(y) or len(x) > max_points
+                or not all(_number(v) for v in x) or not all(_number(v) for v in y)):
+            raise ValueError(f"a curve is not two lists of at most {max_points:,} numbers")
+        curve = cls(max_points)
+        curve.x, curve.y = [float(v) for v in x], [float(v) for v in y]
+        curve.stride = _whole(data.get("stride", 1), 1, 2**40, "a curve's stride")
+        curve._offered = _whole(data.get("offered", len(x)), 0, 2**62, "a curve's count")
+        return curve
+
+
+def run_label(cfg) -> str:
+    """A run named by what tells runs apart: "LSTM 2x32, lr 0.01" and, where
+    not the default, the optimizer, encoding, dropout, clipping..."""
+    from .config import ARCH_LABELS
+
+    m, tr = cfg.model, cfg.train
+    arch = ARCH_LABELS.get(m.arch, m.arch).replace(" (from scratch)", "")
+    parts = [f"{arch} {m.layers}x{m.hidden}" if m.layers > 1 else f"{arch} {m.hidden}", f"lr {tr.lr:g}"]
+    if tr.optimizer != "adam":
+        parts.append(tr.optimizer.upper())
+    if cfg.task.kind == "text" and m.encoding == "embedding":
+        parts.append(f"embedding {m.embedding_dim}")
+    if m.bidirectional:
+        parts.append("both ways")
+    if m.dropout:
+        parts.append(f"dropout {m.dropout:g}")
+    if tr.clip:
+        parts.append(f"clip {tr.clip:g}")
+    if tr.plateau:
+        parts.append("plateau")
+    return ", ".join(parts)
+
+
+@dataclass
+class Sample:
+    """The greedy completion of the prompt at one moment of training."""
+
+    epoch: int
+    step: int
+    text: str | None  # None for a network that does not write text (sine)
+
+    def to_dict(self) -> dict:
+        return {"epoch": self.epoch, "step": self.step, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data) -> Sample:
+        if not isinstance(data, dict):
+            raise ValueError("a sample is not a mapping")
+        text = data.get("text")
+        if text is not None and (not isinstance(text, str) or len(text) > 20_000):
+            raise ValueError("a sample's text is not text")
+        return cls(_whole(data.get("epoch"), 0, 10**9, "a sample's epoch"),
+                   _whole(data.get("step"), 0, 10**12, "a sample's step"), text)
+
+
+@dataclass
+class RunRecord:
+    """One run as the comparison view and table show it. Fed with
+    ``add_batch`` (the window's ``StepBatch``es) or ``add_report`` (a
+    ``StepReport``, stepping a Trainer directly)."""
+
+    label: str
+    config: dict = field(default_factory=dict)
+    parameters: int = 0
+    run_id: int = 0
+    pinned: bool = False
+    step_loss: Curve = field(default_factory=Curve)  # x = optimizer step
+    epoch_loss: Curve = field(default_factory=Curve)  # x = epoch
+    valid_loss: Curve = field(default_factory=Curve)  # x = epoch; empty without a split
+    final_loss: float | None = None
+    final_valid_loss: float | None = None
+    steps_per_s: float = 0.0
+    seconds: float = 0.0  # training time, pauses left out
+    steps: int = 0
+    epochs: int = 0
+    start_steps: int = 0  # the trainer's steps when this run began (an opened model goes on from its own)
+    started: float = field(default_factory=time.time)  # wall clock, for "when"
+    samples: list[Sample] = field(default_factory=list)  # the sample evolution of this run
+    branch_of: int | None = None  # the run this one was trained from (a rewind)
+
+    @classmethod
+    def for_trainer(cls, trainer, run_id: int = 0) -> RunRecord:
+        return cls(label=run_label(trainer.cfg), config=trainer.cfg.to_dict(), parameters=trainer.parameter_count,
+                   run_id=run_id, steps=trainer.steps, epochs=trainer.epoch, start_steps=trainer.steps)
+
+    @property
+    def has_validation(self) -> bool:
+        return len(self.valid_loss) > 0
+
+    def add_batch(self, batch) -> None:
+        for step, loss in zip(batch.step.tolist(), batch.loss.tolist(), strict=True):
+            self.step_loss.add(step, loss)
+            self.final_loss = loss
+        for metrics in batch.epochs_done:
+            self.epoch_loss.add(metrics.epoch, metrics.loss)
+            self.valid_loss.add(metrics.epoch, metrics.valid_loss)
+            if metrics.loss is not None and math.isfinite(metrics.loss):
+                self.final_loss = metrics.loss
+            if metrics.valid_loss is not None and math.isfinite(metrics.valid_loss):
+                self.final_valid_loss = metrics.valid_loss
+        self.steps, self.epochs = int(batch.steps), int(batch.epoch)
+        self.seconds = float(batch.elapsed)
+        self._update_rate()
+
+    def _update_rate(self) -> None:
+        if self.seconds > 0:
+            self.steps_per_s = max(0, self.steps - self.start_steps) / self.seconds
+
+    def add_report(self, report, seconds: float | None = None) -> None:
+        if report.skipped is None:
+            self.step_loss.add(report.step, report.loss)
+            self.final_loss = report.loss
+        if report.epoch_done:
+            self.epoch_loss.add(report.epoch, report.epoch_loss)
+            self.valid_loss.add(report.epoch, report.valid_loss)
+            if report.epoch_loss is not None:
+                self.final_loss = report.epoch_loss
+            if report.valid_loss is not None:
+                self.final_valid_loss = report.valid_loss
+        self.steps, self.epochs = report.step, report.epoch
+        self.seconds = seconds if seconds is not None else self.seconds + report.ms / 1000.0
+        self._update_rate()
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label, "config": self.config, "parameters": self.parameters, "run_id": self.run_id,
+            "pinned": self.pinned, "step_loss": self.step_loss.to_dict(), "epoch_loss": self.epoch_loss.to_dict(),
+            "valid_loss": self.valid_loss.to_dict(), "final_loss": _finite(self.final_loss),
+            "final_valid_loss": _finite(self.final_valid_loss), "steps_per_s": _finite(self.steps_per_s) or 0.0,
+            "seconds": _finite(self.seconds) or 0.0, "steps": self.steps, "epochs": self.epochs,
+            "start_steps": self.start_steps, "started": _finite(self.started) or 0.0, "samples": [s.to_dict() for s in self.samples],
+            "branch_of": self.branch_of,
+        }
+
+    @classmethod
+    def from_dict(cls, data) -> RunRecord:
+        """Every field checked: a file may hold this (``checkpoints``); ValueError in one line."""
+        if not isinstance(data, dict):
+            raise ValueError("a run is not a mapping")
+        label = data.get("label")
+        if not isinstance(label, str) or len(label) > MAX_LABEL_CHARS:
+            raise ValueError("a run's label is not a short text")
+        config = data.get("config", {})
+        if not isinstance(config, dict):
+            raise ValueError("a run's settings are not a mapping")
+        samples = data.get("samples", [])
+        if not isinstance(samples, list) or len(samples) > MAX_SAMPLES:
+            raise ValueError(f"a run holds more than {MAX_SAMPLES} samples")
+        branch_of = data.get("branch_of")
+        return cls(
+            label=label, config=config,
+            parameters=_whole(data.get("parameters", 0), 0, 2**40, "a run's parameter count"),
+            run_id=_whole(data.get("run_id", 0), 0, 2**62, "a run's id"),
+            pinned=_flag(data.get("pinned", False)),
+            step_loss=Curve.from_dict(data.get("step_loss", {"x": [], "y": []})),
+            epoch_loss=Curve.from_dict(data.get("epoch_loss", {"x": [], "y": []})),
+            valid_loss=Curve.from_dict(data.get("valid_loss", {"x": [], "y": []})),
+            final_loss=_optional_number(data.get("final_loss"), "a run's final loss"),
+            final_valid_loss=_optional_number(data.get("final_valid_loss"), "a run's final validation loss"),
+            steps_per_s=_optional_number(data.get("steps_per_s"), "a run's steps per second") or 0.0,
+            seconds=_optional_number(data.get("seconds"), "a run's time") or 0.0,
+            steps=_whole(data.get("steps", 0), 0, 10**12, "a run's step count"),
+            epochs=_whole(data.get("epochs", 0), 0, 10**9, "a run's epoch count"),
+            start_steps=_whole(data.get("start_steps", 0), 0, 10**12, "a run's first step"),
+            started=_optional_number(data.get("started"), "a run's start") or 0.0,
+            samples=[Sample.from_dict(s) for s in samples],
+            branch_of=None if branch_of is None else _whole(branch_of, 0, 2**62, "a run's origin"),
+        )
+
+
+class RunHistory:
+    """The last ``limit`` runs, oldest first. Adding one more drops the
+    oldest run that is not pinned; pinned runs and the newest run are never
+    dropped (so with every older run pinned the history grows past ``limit``
+    until one is unpinned)."""
+
+    def __init__(self, limit: int = MIN_RUNS):
+        if limit < MIN_RUNS:
+            raise ValueError(f"a run history keeps at least {MIN_RUNS} runs")
+        self.limit = int(limit)
+        self.runs: list[RunRecord] = []
+        self._next_id = 1
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    def new_run(self, trainer) -> RunRecord:
+        """A record for ``trainer``'s run, added (which may drop the oldest unpinned run)."""
+        return self.add(RunRecord.for_trainer(trainer))
+
+    def add(self, record: RunRecord) -> RunRecord:
+        if not record.run_id or any(r.run_id == record.run_id for r in self.runs):
+            record.run_id = self._next_id
+        self._next_id = max(self._next_id, record.run_id) + 1
+        self.runs.append(record)
+        self._trim()
+        return record
+
+    def _trim(self) -> list[RunRecord]:
+        """Drop the oldest unpinned runs beyond the limit; the newest run (the
+        one training now) is never dropped."""
+        dropped = []
+        while len(self.runs) > self.limit:
+            oldest = next((r for r in self.runs[:-1] if not r.pinned), None)
+            if oldest is None:
+                break
+            self.runs.remove(oldest)
+            dropped.append(oldest)
+        return dropped
+
+    def get(self, run_id: int) -> RunRecord:
+        for r in self.runs:
+            if r.run_id == run_id:
+                return r
+        raise KeyError(run_id)
+
+    def pin(self, run_id: int, pinned: bool = True) -> None:
+        self.get(run_id).pinned = bool(pinned)
+        self._trim()
+
+    def remove(self, run_id: int) -> None:
+        self.runs.remove(self.get(run_id))
+
+    def to_dict(self) -> dict:
+        return {"limit": self.limit, "runs": [r.to_dict() for r in self.runs]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data) -> RunHistory:
+        if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+            raise ValueError("a run history is not a mapping with a list of runs")
+        limit = _whole(data.get("limit", MIN_RUNS), MIN_RUNS, 1000, "a run history's limit")
+        if len(data["runs"]) > 1000:
+            raise ValueError("a run history holds more than 1,000 runs")
+        history = cls(limit)
+        for item in data["runs"]:
+            history.add(RunRecord.from_dict(item))
+        return history
+
+    @classmethod
+    def from_json(cls, text: str) -> RunHistory:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ValueError("a run history is not JSON") from None
+        return cls.from_dict(data)
+
+
+# -- sample evolution and rewind -----------------------------------------------------------------
+
+MAX_SAMPLES = 200
+DEFAULT_SNAPSHOT_BYTES = 64 * 2**20
+DEFAULT_SAMPLE_LENGTH = 30
+
+
+class EvolutionSchedule:
+    """When to record: every ``every_epochs`` epochs, or (by default) every
+    tenth of a run of ``total_epochs`` (rounded up), and at epoch 0."""
+
+    def __init__(self, total_epochs: int | None = None, every_epochs: int | None = None, parts: int = 10):
+        if every_epochs is None:
+            if not total_epochs or total_epochs < 1:
+                raise ValueError("a schedule needs the run's epochs or an interval")
+            every_epochs = max(1, math.ceil(total_epochs / parts))
+        if every_epochs < 1:
+            raise ValueError("the interval must be at least one epoch")
+        self.every_epochs = int(every_epochs)
+        self.total_epochs = total_epochs
+
+    def due(self, epoch: int) -> bool:
+        return epoch % self.every_epochs == 0 or (self.total_epochs is not None and epoch == self.total_epochs)
+
+
+@dataclass
+class Snapshot:
+    """The weights at one moment, on the CPU."""
+
+    epoch: int
+    step: int
+    state: dict  # name -> torch.Tensor (cpu)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.state.values())
+
+
+def take_snapshot(model, epoch: int, step: int) -> Snapshot:
+    return Snapshot(int(epoch), int(step), {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
+
+
+def restore_snapshot(model, snapshot: Snapshot) -> None:
+    """Put the snapshot's weights into ``model`` (on its own device); DataError if they do not fit."""
+    import torch
+
+    own = model.state_dict()
+    if set(own) != set(snapshot.state) or any(tuple(own[k].shape) != tuple(v.shape) for k, v in snapshot.state.items()):
+        raise DataError("this snapshot was taken of a different network: its weights do not fit this one")
+    with torch.no_grad():
+        for name, value in snapshot.state.items():
+            own[name].copy_(value.to(own[name].device, own[name].dtype))
+
+
+class EvolutionRecorder:
+    """Records, at the schedule's moments, the greedy completion of ``prompt``
+    (``length`` characters in all) and a weight snapshot.
+
+    Snapshots together stay under ``max_snapshot_bytes``: before one is added
+    that would pass it, every other older snapshot is dropped (the first and
+    the newest kept), until it fits; a network larger than the bound on its
+    own keeps no snapshots and ``snapshot_note`` says why. Samples are at most
+    ``MAX_SAMPLES``, thinned the same way."""
+
+    def __init__(self, prompt: str | None, schedule: EvolutionSchedule, length: int = DEFAULT_SAMPLE_LENGTH,
+                 max_snapshot_bytes: int = DEFAULT_SNAPSHOT_BYTES, snapshots: bool = True):
+        self.prompt, self.schedule, self.length = prompt, schedule, int(length)
+        self.max_snapshot_bytes = int(max_snapshot_bytes)
+        self.keep_snapshots = snapshots
+        self.samples: list[Sample] = []
+        self.snapshots: list[Snapshot] = []
+        self.snapshot_note: str | None = None
+        self._last_epoch: int | None = None
+
+    @property
+    def snapshot_bytes(self) -> int:
+        return sum(s.nbytes for s in self.snapshots)
+
+    def maybe_record(self, trainer, report=None) -> Sample | None:
+        """Record if the trainer's epoch is due and not recorded yet; the
+        ``Session(after_epoch=...)`` hook (also fine to call every step)."""
+        epoch = trainer.epoch
+        if epoch == self._last_epoch or not self.schedule.due(epoch):
+            return None
+        return self.record(trainer)
+
+    def record(self, trainer) -> Sample:
+        """Record now, whatever the schedule says."""
+        self._last_epoch = trainer.epoch
+        text = None
+        if self.prompt and getattr(trainer, "vocab", None) is not None and trainer.task.kind == "text":
+            from .generation import complete
+
+            try:
+                text = complete(trainer.model, trainer.vocab, self.prompt, max(self.length, len(self.prompt))).text
+            except DataError as exc:
+                text = f"({exc})"
+        sample = Sample(trainer.epoch, trainer.steps, text)
+        self.samples.append(sample)
+        while len(self.samples) > MAX_SAMPLES:
+            self.samples = _thin(self.samples)
+        if self.keep_snapshots:
+            self._add_snapshot(take_snapshot(trainer.model, trainer.epoch, trainer.steps))
+        return sample
+
+    def _add_snapshot(self, snapshot: Snapshot) -> None:
+        if snapshot.nbytes > self.max_snapshot_bytes:
+            self.snapshots = []
+            self.keep_snapshots = False
+            self.snapshot_note = (f"this network's weights take {snapshot.nbytes / 2**20:,.1f} MiB, more than the "
+                                  f"{self.max_snapshot_bytes / 2**20:,.0f} MiB kept for rewinding: no snapshots")
+            return
+        while self.snapshots and self.snapshot_bytes + snapshot.nbytes > self.max_snapshot_bytes:
+            thinned = _thin(self.snapshots)
+            if len(thinned) == len(self.snapshots):  # two or fewer left: drop the oldest
+                thinned = self.snapshots[1:]
+            self.snapshots = thinned
+        self.snapshots.append(snapshot)
+
+    def session_hook(self):
+        """For ``Session(after_epoch=[recorder.session_hook()])``: records when
+        due and returns the ``Evolution`` event the session hands its listener."""
+        from .events import Evolution
+
+        def hook(trainer, report):
+            sample = self.maybe_record(trainer, report)
+            if sample is None:
+                return None
+            return Evolution(epoch=sample.epoch, step=sample.step, text=sample.text,
+                             snapshots=len(self.snapshots), snapshot_bytes=self.snapshot_bytes,
+                             note=self.snapshot_note)
+
+        return hook
+
+    def nearest(self, epoch: int) -> Snapshot | None:
+        """The snapshot taken at ``epoch`` or the latest before it."""
+        before = [s for s in self.snapshots if s.epoch <= epoch]
+        return before[-1] if before else None
+
+
+def _thin(items: list) -> list:
+    """Every other item, the first and the last always kept."""
+    if len(items) <= 2:
+        return list(items)
+    kept = items[:-1:2]
+    return [*kept, items[-1]]
+
+
+# -- checks for data read back from a file -------------------------------------------------------
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _finite(v):
+    return float(v) if _number(v) else None
+
+
+def _optional_number(v, what: str):
+    if v is None:
+        return None
+    if not _number(v):
+        raise ValueError(f"{what} is not a number")
+    return float(v)
+
+
+def _whole(v, low: int, high: int, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise ValueError(f"{what} is not a whole number from {low} to {high}")
+    return v
+
+
+def _flag(v) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError("a run's pinned flag is not true or false")
+    return v
+
+
+# -- what a checkpoint keeps (checkpoints.py writes and checks it) -------------------------------
+
+MAX_SAVED_RUNS = 10
+MAX_SAVED_CURVE_POINTS = 2_000  # per curve in a file: a run's curves are ~250 KB of JSON
+MAX_SAVED_SNAPSHOTS = 100
+MAX_SAVED_SNAPSHOT_BYTES = 256 * 2**20
+SNAPSHOT_PREFIX = "snapshot."
+
+
+@dataclass
+class SavedHistory:
+    """A model's history as a file keeps it: its run (label, curves, samples),
+    the runs it was compared with, and its weight snapshots.
+
+    In the file: JSON under the metadata key "history" and one tensor per
+    snapshot and weight, ``snapshot.<i>.<weight name>``, each the exact shape
+    and dtype of that weight; at most MAX_SAVED_SNAPSHOTS snapshots and
+    MAX_SAVED_SNAPSHOT_BYTES in all (the oldest thinned at save to fit)."""
+
+    run: RunRecord | None = None
+    runs: list[RunRecord] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+    @classmethod
+    def gather(cls, run: RunRecord | None = None, recorder: EvolutionRecorder | None = None,
+               history: RunHistory | None = None) -> SavedHistory:
+        """What the window holds, as one object to save."""
+        runs = [r for r in (history.runs if history is not None else []) if r is not run]
+        return cls(run=run, runs=runs[-MAX_SAVED_RUNS:],
+                   samples=list(recorder.samples) if recorder else [],
+                   snapshots=list(recorder.snapshots) if recorder else [])
+
+    def to_file(self) -> tuple[dict, dict]:
+        """(JSON-able metadata, tensors named ``snapshot.<i>.<name>``), within the file's bounds."""
+        snapshots = list(self.snapshots)
+        while len(snapshots) > MAX_SAVED_SNAPSHOTS or sum(s.nbytes for s in snapshots) > MAX_SAVED_SNAPSHOT_BYTES:
+            thinned = _thin(snapshots)
+            snapshots = thinned if len(thinned) < len(snapshots) else snapshots[1:]
+        tensors = {f"{SNAPSHOT_PREFIX}{i}.{name}": value
+                   for i, snap in enumerate(snapshots) for name, value in snap.state.items()}
+        meta = {
+            "run": _saved_run(self.run) if self.run is not None else None,
+            "runs": [_saved_run(r) for r in self.runs[-MAX_SAVED_RUNS:]],
+            "samples": [s.to_dict() for s in self.samples[-MAX_SAMPLES:]],
+            "snapshots": [{"epoch": s.epoch, "step": s.step} for s in snapshots],
+        }
+        return meta, tensors
+
+    @staticmethod
+    def check_meta(meta) -> tuple[RunRecord | None, list[RunRecord], list[Sample], list[tuple[int, int]]]:
+        """The metadata's claims, each checked; ValueError (one line) otherwise."""
+        if not isinstance(meta, dict):
+            raise ValueError("its history is not a mapping")
+        runs, samples, snaps = meta.get("runs", []), meta.get("samples", []), meta.get("snapshots", [])
+        if not isinstance(runs, list) or len(runs) > MAX_SAVED_RUNS:
+            raise ValueError(f"its history holds more than {MAX_SAVED_RUNS} runs")
+        if not isinstance(samples, list) or len(samples) > MAX_SAMPLES:
+            raise ValueError(f"its history holds more than {MAX_SAMPLES} samples")
+        if not isinstance(snaps, list) or len(snaps) > MAX_SAVED_SNAPSHOTS:
+            raise ValueError(f"its history holds more than {MAX_SAVED_SNAPSHOTS} snapshots")
+        moments = []
+        for item in snaps:
+            if not isinstance(item, dict):
+                raise ValueError("a snapshot's moment is not a mapping")
+            moments.append((_whole(item.get("epoch"), 0, 10**9, "a snapshot's epoch"),
+                            _whole(item.get("step"), 0, 10**12, "a snapshot's step")))
+        run = meta.get("run")
+        return (RunRecord.from_dict(run) if run is not None else None,
+                [RunRecord.from_dict(r) for r in runs], [Sample.from_dict(s) for s in samples], moments)
+
+
+def _saved_run(record: RunRecord) -> dict:
+    data = record.to_dict()
+    for key in ("step_loss", "epoch_loss", "valid_loss"):
+        curve = data[key]
+        step = max(1, math.ceil(len(curve["x"]) / MAX_SAVED_CURVE_POINTS))
+        if step > 1:
+            curve.update(x=curve["x"][::step], y=curve["y"][::step], stride=curve["stride"] * step)
+    return data
