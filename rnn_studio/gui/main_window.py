@@ -30,6 +30,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QFrame,
     QLabel,
     QMainWindow,
     QScrollArea,
@@ -210,8 +211,15 @@ class MainWindow(QMainWindow):
         self._wheel_scrolls = WheelScrollsThePanel(scroll)  # the wheel scrolls the panel, never changes a setting
         self.mainSplitter.addWidget(scroll)
 
-        # right: the views
-        views = QWidget(self.mainSplitter)
+        # right: the views. In a scroll area that scrolls only when the views' smallest
+        # sizes add up to more than the screen (projector mode at 1024x768, a deep
+        # network's many tensor bars): the window itself never grows past the screen.
+        views_scroll = QScrollArea(self.mainSplitter)
+        views_scroll.setObjectName("viewsScroll")
+        views_scroll.setWidgetResizable(True)
+        views_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        views_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        views = QWidget(views_scroll)
         views_layout = QVBoxLayout(views)
         views_layout.setContentsMargins(0, 0, 0, 0)
         self.viewSplitter = QSplitter(Qt.Orientation.Vertical, views)
@@ -244,7 +252,8 @@ class MainWindow(QMainWindow):
         self.viewSplitter.addWidget(self.bottomStack)
         self.viewSplitter.setStretchFactor(0, 3)
         self.viewSplitter.setStretchFactor(1, 2)
-        self.mainSplitter.addWidget(views)
+        views_scroll.setWidget(views)
+        self.mainSplitter.addWidget(views_scroll)
         self.mainSplitter.setStretchFactor(0, 0)
         self.mainSplitter.setStretchFactor(1, 1)
         self.mainSplitter.setSizes([380, 1020])
