@@ -387,6 +387,10 @@ def test_a_prompt_is_answered_while_training_runs(window, qtbot):
     w.promptEdit.setText("have")
     click(qtbot, w.completeButton)  # served by the worker between two steps
     qtbot.waitUntil(lambda: w.completionView.text().startswith("have"), timeout=10_000)
-    assert len(w.completionView.text()) == 15
+    # 4 + 11 new characters, then on to the end of the word (at most 20 more): an
+    # early network may write a long "word", so the exact length depends on the step
+    text = w.completionView.text()
+    assert 15 <= len(text) <= 35
+    assert text[-1].isspace() or len(text) == 35, text
     assert w.run_state == "running"
     click(qtbot, w.stopButton)
