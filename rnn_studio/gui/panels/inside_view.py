@@ -106,6 +106,9 @@ class InsideView(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("insideTabs")
         self.tabs.setDocumentMode(True)
+        # the pages' own minimums (plots, tables) must not make the window taller than a
+        # 1024x768 screen in projector mode: a short page scrolls or squeezes instead
+        self.tabs.setMinimumHeight(90)
         layout.addWidget(self.tabs, 1)
         self.tabs.addTab(reading, "Reading")
         self.hiddenView = HiddenStateView(self.tabs)
