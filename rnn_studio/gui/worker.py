@@ -269,6 +269,10 @@ class TrainingWorker(QObject):
 
     def _open_history(self) -> OpenedHistory:
         trainer = self.session.trainer
+        from ..core.resources import apply_thread_policy
+
+        # the inside views read this network between requests: the thread count a run of it would use
+        apply_thread_policy(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
         saved = getattr(trainer, "saved_history", None)
         prompt, length = self._evolution or (None, 30)
         self.recorder = recorder_from_saved(saved, prompt, trainer.cfg.train.epochs, length)
