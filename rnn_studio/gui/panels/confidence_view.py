@@ -27,7 +27,8 @@ EXPLANATION = (
     "probabilities; click a character to keep its list, and click one of the candidates to make the "
     "network continue from that character instead: a branch of the completion. How to read it: early "
     "in training every character is red; as it learns, whole words turn green and the red that stays "
-    "marks the real choices, such as the first letter of a new word."
+    "marks the real choices, such as the first letter of a new word. What to try: the prompts 'cat' and 'dog' "
+    "on the 'long memory' sentences, and a branch from the last word."
 )
 TOP_K = 5
 

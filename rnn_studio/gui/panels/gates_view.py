@@ -28,7 +28,8 @@ EXPLANATION = (
     "candidate may use. Left: every unit at every character; right: each gate averaged over the units. "
     "How to read it: a forget gate that stays near 1 across a sentence is a memory being kept; a burst "
     "of input after a space is a new word being written in. A plain RNN has no gates: all of its state "
-    "is rewritten at every character, which is why it forgets."
+    "is rewritten at every character, which is why it forgets. What to try: train an LSTM on the 'long memory' "
+    "sentences and watch its forget gates between the first word and the last."
 )
 GATE_COLORS = {"input": BLUE, "forget": GREEN, "output": ORANGE, "candidate": RED, "reset": BLUE, "update": GREEN}
 MEANS_PX = 2.0
@@ -78,8 +79,7 @@ class GatesView(QWidget):
             "gateMeansPlot", "Averaged over the units", "character read", "mean", parent=plots, small=True
         )
         self.meansPlot.getPlotItem().getViewBox().setMouseEnabled(x=False, y=False)
-        self.meansPlot.getPlotItem().addLegend(offset=(-4, -4), labelTextColor="#222222",
-                                               brush=(255, 255, 255, 200))
+        self.meansPlot.getPlotItem().addLegend(offset=(-4, -4), labelTextColor="#222222", brush=(255, 255, 255, 200))
         self.meansPlot.setYRange(-1, 1)
         plots_row.addWidget(self.meansPlot, 2)
         self.stack.addWidget(plots)

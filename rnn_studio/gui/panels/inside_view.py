@@ -41,8 +41,26 @@ REWIND_EXPLANATION = (
     "tenth of the run (within a stated memory bound). Move the slider left to look at the network as it "
     "was then: the sentence reading, the hidden state, the gates and the confidence of the completion "
     "all show that moment; the right end is the network now. 'Train from here' trains on from the moment "
-    "shown: a new branch, while the run you left stays in the Runs tab to compare."
+    "shown: a new branch, while the run you left stays in the Runs tab to compare. How to read it: the label "
+    "names the epoch shown. What to try: rewind to the first tenth of the run and compare the hidden state then "
+    "and now."
 )
+
+
+def explanations() -> list[tuple[str, str]]:
+    """(title, paragraph) of every inside view, for the Help menu, in tab order."""
+    from . import elman_dialog
+
+    return [
+        (hidden_view.TITLE, hidden_view.EXPLANATION),
+        (gates_view.TITLE, gates_view.EXPLANATION),
+        (confidence_view.TITLE, confidence_view.EXPLANATION),
+        (memory_view.TITLE, memory_view.EXPLANATION),
+        (runs_view.TITLE, runs_view.EXPLANATION),
+        (samples_view.TITLE, samples_view.EXPLANATION),
+        (REWIND_TITLE, REWIND_EXPLANATION),
+        (elman_dialog.TITLE, elman_dialog.EXPLANATION),
+    ]
 
 
 class InsideView(QWidget):

@@ -33,7 +33,8 @@ EXPLANATION = (
     "steps per second it took, its number of parameters and its training time. Tick 'show' to draw a "
     "run's loss curve over the loss plot, in its own colour and line style (its validation curve dotted, "
     "where it has one), named in the legend; tick 'pin' to keep a run however many new ones you train "
-    "(otherwise only the last few are kept). What to try: train an RNN and then an LSTM on the 'long "
+    "(otherwise only the last few are kept). How to read it: a lower, earlier drop is a run that learned faster. "
+    "What to try: train an RNN and then an LSTM on the 'long "
     "memory' sentences, show both, and see which one reaches the lower loss."
 )
 COLUMNS = ("show", "pin", "run", "final loss", "steps/s", "parameters", "time")

@@ -27,11 +27,12 @@ from .heatmap import PlotPart
 TITLE = "Samples"
 EXPLANATION = (
     "What the network wrote for the prompt at moments of the run: at the start (epoch 0, untrained) and "
-    "after every tenth of the epochs, always taking the most likely next character. Read it from top to "
+    "after every tenth of the epochs, always taking the most likely next character. How to read it, top to "
     "bottom: random letters first, then the most common letter again and again, then pieces of words, "
     "finally the sentences. Click a row to look inside the network as it was then: the rewind slider "
     "above moves to that moment, and 'Train from here' trains on from it (a new branch, the rest of "
-    "this run kept to compare)."
+    "this run kept to compare). What to try: a prompt that starts like a training sentence, and one that "
+    "does not."
 )
 FONT_PT = 13
 HIGHLIGHT = QColor("#fff2b3")
