@@ -154,8 +154,13 @@ class RunOverlay:
         self.plot = plot
         self.live_curve = live_curve
         self.item = plot.getPlotItem()
-        self.legend = pg.LegendItem(offset=(-8, 8), brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999999"))
+        self.legend = pg.LegendItem(
+            brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999999"), labelTextColor="#222222"
+        )
         self.legend.setParentItem(self.item.getViewBox())
+        # at the right, half way down: under the uniform-guess label, above where trained curves end
+        self.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.45), offset=(-8, 0))
+        self._runs: list = []
         self.legend.hide()
         self._curves: dict[int, list] = {}
         self._projector = (False, 1.5)
@@ -171,6 +176,8 @@ class RunOverlay:
                 self.item.removeItem(curve)
         self._curves.clear()
         self.legend.clear()
+        self._runs, self._live_label = list(runs), live_label
+        self.legend.setLabelTextSize(plot_text(self.plot).css(LABEL_PT - 1))
         enabled, scale = self._projector
         if runs and self.live_curve is not None:
             self.legend.addItem(self.live_curve, f"this run: {live_label}" if live_label else "this run")
@@ -192,18 +199,8 @@ class RunOverlay:
                 curves.append(valid)
             self._curves[run.run_id] = curves
         self.legend.setVisible(bool(runs))
-        self._style_legend()
 
     def set_projector(self, enabled: bool, scale: float = 1.5) -> None:
+        """Thicker lines and a legend in projector-sized text (rebuilt, so its box fits the text)."""
         self._projector = (enabled, scale)
-        for index, curves in enumerate(self._curves.values()):
-            color, style = OVERLAY_STYLES[index % len(OVERLAY_STYLES)]
-            for n, curve in enumerate(curves):
-                curve.setPen(styled_pen(color, OVERLAY_PX, enabled, scale, style if n == 0 else Qt.PenStyle.DotLine))
-        self._style_legend()
-
-    def _style_legend(self) -> None:
-        size = plot_text(self.plot).css(LABEL_PT - 1)
-        for _sample, label in self.legend.items:
-            label.setText(label.text, size=size, color="#222222")
-        self.legend.updateSize()
+        self.show_runs(self._runs, self._live_label)
