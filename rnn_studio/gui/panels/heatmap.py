@@ -54,6 +54,8 @@ class Heatmap:
         )
         self.bar.setImageItem(self.images[0], insert_in=item)
         self.levels = levels
+        self._rects: dict[int, QRectF] = {}
+        self._range: QRectF | None = None
 
     def show(self, band: int, values: np.ndarray, rect: QRectF, levels: tuple[float, float] | None = None) -> None:
         """Band ``band`` shows ``values`` [x, y] in ``rect`` (view coordinates)."""
@@ -63,6 +65,21 @@ class Heatmap:
         image.setImage(clean, levels=levels, autoLevels=False)
         image.setRect(rect)
         image.show()
+        self._rects[band] = QRectF(rect)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The view spans exactly the bands shown, set now (not at the next paint's
+        auto-range): a click at once after new data maps to the right unit."""
+        shown = [r for i, r in self._rects.items() if self.images[i].isVisible()]
+        if not shown:
+            return
+        union = shown[0]
+        for rect in shown[1:]:
+            union = union.united(rect)
+        if union != self._range:
+            self._range = QRectF(union)
+            self.plot.getPlotItem().getViewBox().setRange(union, padding=0)
 
     def set_bar_levels(self, levels: tuple[float, float]) -> None:
         if tuple(self.bar.levels()) != tuple(levels):
@@ -70,6 +87,7 @@ class Heatmap:
 
     def hide_band(self, band: int) -> None:
         self.images[band].hide()
+        self._fit()
 
     def set_projector(self, enabled: bool, scale: float = 1.5) -> None:
         set_plot_projector(self.plot, enabled, scale)
