@@ -49,14 +49,17 @@ from .control_bar import ControlBar, FittedProgressBar, RunButton
 from .controls import STEP_TIP, TRAIN_TIP, Controls, ask_to_discard
 from .device_list import DeviceList
 from .file_actions import FileActions
+from .inside import InsideViews
 from .keys import SpaceToPause, WheelScrollsThePanel
 from .menus import Menus
 from .panels.common import MessageBar, tooltip
 from .panels.data_panel import DataPanel
 from .panels.gradient_panel import GradientView
+from .panels.inside_view import InsideView
 from .panels.loss_plot import LossView
 from .panels.model_panel import ModelPanel
 from .panels.prompt_panel import PromptPanel
+from .panels.runs_view import RunOverlay
 from .panels.sine_plot import SineView
 from .panels.text_view import TextView
 from .panels.training_panel import TrainingPanel
@@ -136,6 +139,17 @@ class MainWindow(QMainWindow):
             parameter_label=self.parameterStatus,
             device_combo=self.deviceCombo,
             message_bar=self.messageBar,
+        )
+        self.inside = InsideViews(
+            self,
+            self.runner,
+            self.insideView,
+            loss_view=self.lossView,
+            text_view=self.textView,
+            prompt=lambda: (self.promptPanel.promptEdit.text(), self.promptPanel.lengthSpin.value()),
+            overlay=self.runOverlay,
+            train_branch=self.train_branch,
+            model_size=lambda: (self.modelPanel.hiddenSpin.value(), self.modelPanel.layersSpin.value()),
         )
         self._keeper = SettingsKeeper(self)
         self.controls = Controls(
@@ -249,7 +263,13 @@ class MainWindow(QMainWindow):
         self.bottomStack.addWidget(text_page)
         self.sineView = SineView(self.bottomStack)
         self.bottomStack.addWidget(self.sineView.plot)
-        self.viewSplitter.addWidget(self.bottomStack)
+        # issue 10: the reading is the first tab of "Inside the network", under the rewind bar
+        self.insideView = InsideView(self.bottomStack, self.viewSplitter)
+        self.bottomStack.currentChanged.connect(
+            lambda page: self.insideView.set_reading_title("Sine wave" if page else "Reading")
+        )
+        self.viewSplitter.addWidget(self.insideView)
+        self.runOverlay = RunOverlay(self.lossView.plot, self.lossView.curve)
         self.viewSplitter.setStretchFactor(0, 3)
         self.viewSplitter.setStretchFactor(1, 2)
         views_scroll.setWidget(views)
@@ -317,11 +337,27 @@ class MainWindow(QMainWindow):
         # the classroom (issue 8): a window that fits the screen, projector mode, menus
         fit_window(self)
         self.projector = Projector(
-            self, (self.lossView, self.gradientView, self.sineView, self.textView), self.mainSplitter
+            self,
+            (
+                self.lossView,
+                self.gradientView,
+                self.sineView,
+                self.textView,
+                self.runOverlay,
+                *self.insideView.projector_parts(),
+            ),
+            self.mainSplitter,
         )
         self.menus = Menus(self, self.projector)
         for name in MENU_ACTIONS:
             setattr(self, name, getattr(self.menus, name))
+        self.elmanCheckAction = QAction("&Elman vs nn.RNN…", self)
+        self.elmanCheckAction.setObjectName("elmanCheckAction")
+        self.elmanCheckAction.setToolTip(
+            "Show that the from-scratch Elman network and torch's nn.RNN, given the same "
+            "weights, compute the same outputs and gradients."
+        )
+        self.menus.helpMenu.insertAction(self.aboutAction, self.elmanCheckAction)
 
     def _build_toolbar(self, parent) -> QWidget:
         bar = ControlBar(parent)  # fits its width: see rnn_studio/gui/control_bar.py
@@ -481,6 +517,9 @@ class MainWindow(QMainWindow):
         training.paceChanged.connect(self.runner.set_pace)
         self.promptPanel.completeRequested.connect(self.complete)
         self.promptPanel.promptEdit.textChanged.connect(controls.schedule_autosave)
+        self.promptPanel.promptEdit.textChanged.connect(self.inside.prompt_changed)
+        self.promptPanel.lengthSpin.valueChanged.connect(self.inside.prompt_changed)
+        self.elmanCheckAction.triggered.connect(self.inside.check_elman)
 
         # the network on screen: its events go to the views that show them
         runner = self.runner
@@ -527,6 +566,21 @@ class MainWindow(QMainWindow):
         )
         if note:
             self.show_message("info", note)
+        return True
+
+    def train_branch(self, epoch: int) -> bool:
+        """Train the network on screen on from its snapshot at ``epoch``, to
+        the goal its run had (``Runner.train_branch``); False with a message when it cannot."""
+        network = self.runner.network
+        if network is None:
+            return False
+        cfg = RunConfig.from_dict(network.config)
+        cfg.train.epochs = max(1, (self.runner.info.epochs or cfg.train.epochs) - epoch)
+        if not self.runner.train_branch(
+            cfg, epoch, until_paused=self.untilPausedCheck.isChecked(), pace=self.trainingPanel.pace
+        ):
+            self.show_message("info", "There is no snapshot of that moment to train from.")
+            return False
         return True
 
     @Slot()

@@ -36,6 +36,7 @@ import math
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,7 @@ from ..core.errors import StudioError
 from ..core.events import (
     CompleteRequest,
     Completion,
+    Evolution,
     Loaded,
     Paused,
     Predictions,
@@ -56,6 +58,7 @@ from ..core.events import (
     StepBatch,
     Warned,
 )
+from ..core.inside import ElmanReport, InsideFrame, InsideRequest, OpenedHistory, new_recorder
 from ..core.text import clean_sentences
 from .worker import RunHandle, TrainingWorker
 
@@ -119,6 +122,12 @@ class Runner(QObject):
     opening = Signal(str)  # path: a file is loading
     opened = Signal(object)  # Loaded: that network is on screen now (before stateChanged)
     openFailed = Signal(str, str)  # path, why; nothing changed
+    # issue 10, the inside views: answers to ``inspect`` (the latest question only), the
+    # recorder's moments, an opened file's history, and the Elman check
+    inside = Signal(object)  # core.inside.InsideFrame
+    evolved = Signal(object)  # core.events.Evolution: a sample and a snapshot were recorded
+    historyOpened = Signal(object)  # core.inside.OpenedHistory, right after ``opened``
+    elmanChecked = Signal(object)  # core.inside.ElmanReport
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -134,6 +143,12 @@ class Runner(QObject):
         self._serve: RunHandle | None = None  # answers for it once that thread has ended
         self._loader: RunHandle | None = None  # a file being opened
         self._retired: list[RunHandle] = []  # threads left, until they have finished
+        self._inside_id = 0
+        self._elman_id = 0
+        # (prompt, length) the sample evolution completes (the window's prompt box); None: no samples
+        self.evolution_source: Callable[[], tuple[str, int]] | None = None
+        # what a saved file keeps of the history (history.SavedHistory), given the recorder; None: nothing new
+        self.history_provider: Callable[[object], object] | None = None
 
     # ------------------------------------------------------------------ what is on screen
     @property
@@ -150,6 +165,11 @@ class Runner(QObject):
     @property
     def run_thread(self) -> QThread | None:
         return self._handle.thread if self._handle is not None else None
+
+    @property
+    def recorder(self):
+        """The sample evolution and snapshots of the network on screen (history.EvolutionRecorder)."""
+        return self._handle.worker.recorder if self._handle is not None else None
 
     @property
     def loading(self) -> bool:
@@ -218,17 +238,20 @@ class Runner(QObject):
         step_only: bool = False,
         until_paused: bool = False,
         pace: float = 0.0,
+        branch_from: int | None = None,
     ) -> bool:
         """Start a run: on ``trainer`` (the network on screen, see
         ``trainer_to_go_on``) for ``cfg.train.epochs`` more epochs, else on a
         new network built from ``cfg`` in the worker thread. ``step_only``
         trains one epoch, then pauses. Whatever ran before is stopped and its
         results are dropped; a file still loading is dropped too. False while a
-        run is in progress."""
+        run is in progress. ``branch_from`` (an epoch, with ``trainer``): first
+        rewind the network to the snapshot taken then (issue 10's rewind)."""
         if self.in_progress:
             return False
         self.cancel_open()
         network = None
+        previous = self.recorder if trainer is not None else None
         if trainer is not None:
             # the network moves to a new thread: every thread that held it must have ended first
             for handle in (self._handle, self._serve):
@@ -236,6 +259,11 @@ class Runner(QObject):
                     handle.worker.request_stop()
                     handle.wait()
             network = replace(self.network) if self.network is not None else None
+            if branch_from is not None:
+                snapshot = previous.nearest(branch_from) if previous is not None else None
+                if snapshot is None:
+                    return False
+                trainer.rewind(snapshot)  # no thread holds the network now
         if network is None:
             network = Network(0, cfg.to_dict(), cfg.train.device, opened=False)
         self._end_run()
@@ -244,6 +272,8 @@ class Runner(QObject):
         self.network = network
         self.epoch_offset = trainer.epoch if trainer is not None else 0
         epochs = cfg.train.epochs + self.epoch_offset
+        prompt, length = self._evolution()
+        recorder = new_recorder(prompt, epochs, length, previous, until_epoch=branch_from)
         worker = TrainingWorker(
             self._run_id,
             None if trainer is not None else cfg,
@@ -253,6 +283,7 @@ class Runner(QObject):
             until_paused=until_paused,
             epochs=epochs,
             pace=pace,
+            recorder=recorder,
         )
         if trainer is not None:
             worker.request_lr(cfg.train.lr)  # applied before its first step
@@ -263,6 +294,31 @@ class Runner(QObject):
             self.networkChanged.emit()
         self._set_state("paused" if step_only else "running")
         return True
+
+    def train_branch(self, cfg: RunConfig, epoch: int, *, until_paused: bool = False, pace: float = 0.0) -> bool:
+        """Train the network on screen on from the snapshot taken at ``epoch``
+        (or the latest before it): a new branch of its run, which the views
+        show as a new network (the run it left stays to compare). A run in
+        progress is stopped first. False when there is no such snapshot."""
+        if self.in_progress:
+            self.stop()
+        trainer = self.shown_trainer()
+        recorder = self.recorder
+        if trainer is None or recorder is None or recorder.nearest(epoch) is None:
+            return False
+        if not self.train(cfg, trainer=trainer, until_paused=until_paused, pace=pace, branch_from=epoch):
+            return False
+        self.networkChanged.emit()
+        return True
+
+    def _evolution(self) -> tuple[str | None, int]:
+        if self.evolution_source is None:
+            return None, 30
+        try:
+            prompt, length = self.evolution_source()
+        except Exception:  # a closing window: no samples rather than no run
+            return None, 30
+        return (prompt or None), int(length)
 
     def train_from(
         self, cfg: RunConfig, *, step_only: bool = False, until_paused: bool = False, pace: float = 0.0
@@ -347,13 +403,59 @@ class Runner(QObject):
         )
         return self._ask(lambda worker: worker.request_completion(request))
 
+    def inspect(self, request: InsideRequest) -> int:
+        """Ask the network on screen for the inside views' frame; the answer
+        comes as ``inside`` (an earlier question's answer never does). The id
+        of the request, 0 when there is no network."""
+        if self._handle is None or self.state == "idle":
+            return 0
+        self._inside_id += 1
+        request = replace(request, id=self._inside_id)
+        return self._inside_id if self._ask(lambda worker: worker.request_inside(request)) else 0
+
+    def check_elman(self, hidden_size: int, layers: int) -> int:
+        """Elman vs nn.RNN, answered as ``elmanChecked``: the network on screen
+        when it is the Elman network (in the thread that holds it), otherwise a
+        fresh one in a thread of its own."""
+        self._elman_id += 1
+        request_id = self._elman_id
+        if (
+            self._handle is not None
+            and self.state != "idle"
+            and self._ask(lambda worker: worker.request_elman_check(hidden_size, layers, request_id))
+        ):
+            return request_id
+        import threading
+
+        from ..core.inside import elman_check
+
+        relay = _Relay(self)
+        relay.done.connect(self._elman_answer)
+        threading.Thread(
+            target=lambda: relay.done.emit(elman_check(None, hidden_size, layers, request_id)),
+            name="rnn-studio-elman-check",
+            daemon=True,
+        ).start()
+        return request_id
+
+    @Slot(object)
+    def _elman_answer(self, report: ElmanReport) -> None:
+        if report.id == self._elman_id:
+            self.elmanChecked.emit(report)
+        if isinstance(self.sender(), _Relay):
+            self.sender().deleteLater()
+
     def save(self, path: str) -> bool:
         """Write the network on screen to ``path`` (atomic), in the thread that
-        holds it; the answer comes as ``saved``. False when there is none."""
+        holds it; the answer comes as ``saved``. False when there is none. The
+        file keeps the history ``history_provider`` gives."""
         if not self.has_network():
             return False
         self._save_id += 1
-        request = SaveRequest(path=os.path.abspath(path), id=self._save_id)
+        history = None
+        if self.history_provider is not None:
+            history = self.history_provider(self.recorder)
+        request = SaveRequest(path=os.path.abspath(path), id=self._save_id, history=history)
         return self._ask(lambda worker: worker.request_save(request))
 
     def _ask(self, post) -> bool:
@@ -373,7 +475,7 @@ class Runner(QObject):
         if self._serve is not None:
             self._serve.wait()
             self._retire(self._serve)
-        worker = TrainingWorker(self._run_id, trainer=trainer, train=False)
+        worker = TrainingWorker(self._run_id, trainer=trainer, train=False, recorder=self._handle.worker.recorder)
         post(worker)
         self._serve = self._start(worker)
         return True
@@ -388,7 +490,9 @@ class Runner(QObject):
         if refusal:  # a pipe or a device would block the thread that reads it: no thread reads it
             QTimer.singleShot(0, lambda: self.openFailed.emit(path, refusal))  # as a load that failed would
             return
-        worker = TrainingWorker(self._new_id(), train=False, load_path=os.path.abspath(path) if path else "")
+        worker = TrainingWorker(
+            self._new_id(), train=False, load_path=os.path.abspath(path) if path else "", evolution=self._evolution()
+        )
         self._loader = self._start(worker)
         self.opening.emit(path)
 
@@ -448,6 +552,16 @@ class Runner(QObject):
             self.warned.emit(event)
         elif kind is RunEnded and not event.serve_only:
             self._on_ended(event)
+        elif kind is InsideFrame:
+            if event.id == self._inside_id:
+                self.inside.emit(event)
+        elif kind is Evolution:
+            self.evolved.emit(event)
+        elif kind is OpenedHistory:
+            self.historyOpened.emit(event)
+        elif kind is ElmanReport:
+            if event.id == self._elman_id:
+                self.elmanChecked.emit(event)
 
     def _on_paused(self, event: Paused) -> None:
         if not self.in_progress:
@@ -569,6 +683,12 @@ class Runner(QObject):
         _abandoned.append(handle)
         thread.finished.connect(thread.deleteLater)  # Qt's own pattern: freed by the GUI thread once ended
         thread.finished.connect(lambda: _abandoned.remove(handle) if handle in _abandoned else None)
+
+
+class _Relay(QObject):
+    """Brings a plain thread's answer to the GUI thread (a queued signal)."""
+
+    done = Signal(object)
 
 
 # ---------------------------------------------------------------------- which network

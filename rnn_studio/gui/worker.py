@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.config import RunConfig
-from ..core.events import CompleteRequest, SaveRequest
+from ..core.events import CompleteRequest, Loaded, SaveRequest
+from ..core.inside import InsideRequest, OpenedHistory, compute_inside, elman_check, record_start, recorder_from_saved
 from ..core.session import PREDICTIONS_INTERVAL_S, Session, divergence_message
 
 if TYPE_CHECKING:  # torch loads in the worker thread, not when the window imports this
@@ -151,11 +152,18 @@ class TrainingWorker(QObject):
         epochs: int | None = None,
         pace: float = 0.0,
         load_path: str | None = None,
+        recorder=None,
+        evolution: tuple[str, int] | None = None,
     ):
         super().__init__()
         self.run_id = run_id
         self.cfg = cfg
         self.load_path = load_path
+        # issue 10: the sample evolution and weight snapshots of this network
+        # (history.EvolutionRecorder), written only by this worker's thread;
+        # ``evolution`` = (prompt, length) for the recorder of an opened file
+        self.recorder = recorder
+        self._evolution = evolution
         self.session = Session(
             cfg,
             trainer=trainer,
@@ -168,7 +176,10 @@ class TrainingWorker(QObject):
             pace=pace,
             flush_interval=METRICS_INTERVAL_S,
             predictions_interval=PREDICTIONS_MIN_INTERVAL_S,
+            after_epoch=[recorder.session_hook()] if recorder is not None and train else (),
         )
+        if recorder is not None and train:  # epoch 0, before the first step (no after-epoch hook sees it)
+            self.session.request(lambda trainer: self._deliver_if(record_start(self.recorder, trainer)))
 
     @property
     def trainer(self) -> Trainer | None:
@@ -221,6 +232,18 @@ class TrainingWorker(QObject):
             request = SaveRequest(path=request.get("path", ""), id=request.get("id"))
         return self.session.request(request)
 
+    def request_inside(self, request: InsideRequest) -> bool:
+        """The inside views' frame (``core.inside.compute_inside``), computed
+        between two steps and answered with an ``InsideFrame``. False when
+        this worker has ended."""
+        return self.session.request(lambda trainer: self._deliver(compute_inside(trainer, self.recorder, request)))
+
+    def request_elman_check(self, hidden_size: int, layers: int, request_id: int) -> bool:
+        """Elman vs nn.RNN (``core.inside.elman_check``), answered with an ``ElmanReport``."""
+        return self.session.request(
+            lambda trainer: self._deliver(elman_check(trainer, hidden_size, layers, request_id))
+        )
+
     @property
     def closed(self) -> bool:
         return self.session.closed
@@ -237,6 +260,25 @@ class TrainingWorker(QObject):
 
     def _deliver(self, event) -> None:
         self.event.emit(self.run_id, event)
+        if isinstance(event, Loaded):  # (this thread) the file's history: the recorder, then what the views show
+            self._deliver(self._open_history())
+
+    def _deliver_if(self, event) -> None:
+        if event is not None:
+            self._deliver(event)
+
+    def _open_history(self) -> OpenedHistory:
+        trainer = self.session.trainer
+        from ..core.resources import apply_thread_policy
+
+        # the inside views read this network between requests: the thread count a run of it would use
+        apply_thread_policy(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
+        saved = getattr(trainer, "saved_history", None)
+        prompt, length = self._evolution or (None, 30)
+        self.recorder = recorder_from_saved(saved, prompt, trainer.cfg.train.epochs, length)
+        if saved is None:
+            return OpenedHistory(None)
+        return OpenedHistory(saved.run, tuple(saved.runs), tuple(saved.samples), len(saved.snapshots))
 
 
 class RunHandle:

@@ -200,7 +200,7 @@ def test_the_menus_hold_every_action_and_the_toolbar_shares_them(window):
     assert names["fileMenu"] == ["openModelAction", "saveModelAction", "restoreDefaultsAction", "quitAction"]
     assert names["runMenu"] == ["trainAction", "pauseAction", "stepAction", "stopAction", "resetAction"]
     assert {"projectorModeAction", "logScaleAction", "settingsPanelAction"} <= set(names["viewMenu"])
-    assert names["helpMenu"] == ["viewsHelpAction", "shortcutsAction", "aboutAction"]
+    assert names["helpMenu"] == ["viewsHelpAction", "shortcutsAction", "elmanCheckAction", "aboutAction"]
     assert w.openModelButton.defaultAction() is w.findChild(QAction, "openModelAction") is w.openModelAction
     assert w.saveModelButton.defaultAction() is w.saveModelAction
     assert w.projectorModeAction.isCheckable()

@@ -8,7 +8,7 @@ the text and the sine wave.
 
 from __future__ import annotations
 
-from . import gradient_panel, loss_plot, sine_plot, text_view
+from . import gradient_panel, inside_view, loss_plot, sine_plot, text_view
 
 
 def view_explanations() -> list[tuple[str, str]]:
@@ -20,4 +20,5 @@ def view_explanations() -> list[tuple[str, str]]:
         (gradient_panel.TIME_TITLE, gradient_panel.time_plot_tip(None)),
         (text_view.TITLE, text_view.EXPLANATION),
         (sine_plot.TITLE, sine_plot.EXPLANATION),
+        *inside_view.explanations(),
     ]

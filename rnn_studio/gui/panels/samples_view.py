@@ -1,0 +1,133 @@
+"""Sample evolution: the greedy completion of the prompt at moments of the run.
+
+``core.history.EvolutionRecorder`` completes the prompt at every tenth of the
+run (and at epoch 0) and keeps a weight snapshot there; this strip lists the
+completions, one row per moment, so a class sees gibberish turn into words.
+Clicking a row rewinds the inside views to that moment (the rewind slider
+above the tabs follows).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .common import GREY, explanation_tip
+from .heatmap import PlotPart
+
+TITLE = "Samples"
+EXPLANATION = (
+    "What the network wrote for the prompt at moments of the run: at the start (epoch 0, untrained) and "
+    "after every tenth of the epochs, always taking the most likely next character. How to read it, top to "
+    "bottom: random letters first, then the most common letter again and again, then pieces of words, "
+    "finally the sentences. Click a row to look inside the network as it was then: the rewind slider "
+    "above moves to that moment, and 'Train from here' trains on from it (a new branch, the rest of "
+    "this run kept to compare). What to try: a prompt that starts like a training sentence, and one that "
+    "does not."
+)
+FONT_PT = 13
+HIGHLIGHT = QColor("#fff2b3")
+
+
+class SamplesView(QWidget):
+    """``samplesTable``: epoch, step and completion per recorded moment; ``momentClicked(epoch)``."""
+
+    momentClicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("samplesView")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.note = QLabel(self)
+        self.note.setObjectName("samplesNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {GREY}")
+        layout.addWidget(self.note)
+        self.table = QTableWidget(0, 3, self)
+        self.table.setObjectName("samplesTable")
+        self.table.setHorizontalHeaderLabels(("epoch", "step", "the prompt, completed"))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table, 1)
+        self.mono = QFont("DejaVu Sans Mono")
+        self.mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.mono.setPointSize(FONT_PT)
+        for widget in (self, self.table):
+            widget.setToolTip(explanation_tip(EXPLANATION))
+        self.table.cellClicked.connect(self._clicked)
+        self.samples: tuple = ()
+        self._note = ""
+        self.moment: int | None = None
+        self.dirty = False
+        self._shown: tuple = ()
+        self.clear()
+
+    def explanation(self) -> str:
+        return EXPLANATION
+
+    def projector_parts(self) -> list:
+        return [PlotPart(None, self._restyle)]
+
+    def clear(self) -> None:
+        self.samples, self._shown, self.moment = (), (), None
+        self.table.setRowCount(0)
+        self.note.setText("Press Train: the completion of the prompt at each tenth of the run appears here.")
+        self.dirty = False
+
+    def show_samples(self, samples, moment: int | None, note: str = "") -> None:
+        self.samples, self.moment, self._note = tuple(samples), moment, note
+        self.dirty = True
+
+    def redraw(self) -> bool:
+        if not self.dirty:
+            return False
+        self.dirty = False
+        table = self.table
+        key = tuple((s.epoch, s.step, s.text) for s in self.samples)
+        if key != self._shown:
+            self._shown = key
+            table.setRowCount(len(key))
+            for row, (epoch, step, text) in enumerate(key):
+                for column, value in enumerate((f"{epoch:,}", f"{step:,}", text if text is not None else "–")):
+                    item = QTableWidgetItem(value)
+                    if column == 2:
+                        item.setFont(self.mono)
+                    item.setData(Qt.ItemDataRole.UserRole, epoch)
+                    table.setItem(row, column, item)
+        moment = self.moment
+        for row, (epoch, _step, _text) in enumerate(key):
+            at = moment is not None and epoch == moment
+            for column in range(3):
+                item = table.item(row, column)
+                item.setBackground(HIGHLIGHT if at else QColor("#ffffff"))
+        if self._note:
+            self.note.setText(self._note)
+        return True
+
+    def _restyle(self, enabled: bool, scale: float = 1.5) -> None:
+        self.mono.setPointSize(max(18, round(FONT_PT * scale)) if enabled else FONT_PT)
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 2)
+            if item is not None:
+                item.setFont(self.mono)
+        self.table.resizeRowsToContents()
+
+    def _clicked(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.momentClicked.emit(int(item.data(Qt.ItemDataRole.UserRole)))
