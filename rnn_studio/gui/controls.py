@@ -359,11 +359,14 @@ class Controls:
             elif cfg.task.kind == "classify":
                 self._show_opened_examples(cfg)
             elif cfg.task.text_file:
+                # the file as it is now (a changed one too: Train then says why it cannot go
+                # on); a file that cannot be read leaves the user's sentences, and Train
+                # starts a new network on them
                 kept_sentences = True
                 try:
                     d.set_text_file(read_text_file_info(cfg.task.text_file))
-                except StudioError as exc:
-                    d.set_missing_text_file(cfg.task.text_file, sentence(str(exc)))
+                except StudioError:
+                    d.close_text_file()
             elif not cfg.task.sentences:
                 kept_sentences = True
             else:

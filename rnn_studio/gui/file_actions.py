@@ -191,12 +191,26 @@ class FileActions(QObject):
         )
         trainer = self.runner.shown_trainer()
         blocker = getattr(trainer, "resume_blocker", None)
-        if blocker:
-            text += f" It cannot go on training, though: {sentence(blocker)}"
-        elif kept_sentences and not cfg.task.text_file:
-            text += " It was trained on a text file, which the sentence box cannot show: your sentences stay."
+        cannot = (
+            f" It cannot go on training: {sentence(blocker)} It still answers prompts; Reset, then Train, trains a "
+            "new network on the data as it is now." if blocker else ""
+        )
+        if event.task == "text" and cfg.task.text_file:
+            if self._parent.dataPanel.text_file:
+                text += cannot or (" The text file is in the data panel (your typed sentences stay, behind Back to "
+                                   "typed sentences).")
+            else:
+                text += (
+                    f" It was trained on the text file {cfg.task.text_file}, which cannot be read now: your "
+                    "sentences stay, and Train starts a new network on them."
+                )
         elif kept_sentences:
-            text += " The text file is in the data panel; your typed sentences stay under Back to typed sentences."
+            text += (
+                " It was trained on a text file, which the sentence box cannot show: your sentences stay, and "
+                "Train starts a new network on them."
+            )
+        elif cannot:
+            text += cannot
         elif event.task == "text":
             text += " Ctrl+Z in the sentence box brings back the sentences you had."
         for note in event.notes:

@@ -200,6 +200,12 @@ class Runner(QObject):
         if self.shown_trainer() is None:
             return None
         if self.network.opened:
+            blocker = getattr(self.shown_trainer(), "resume_blocker", None)
+            if blocker:
+                return (
+                    f"The opened network cannot go on training ({blocker.rstrip('.')}), so {verb} started a new "
+                    "network from scratch on the data in the controls (Open model… brings the saved one back)."
+                )
             return (
                 f"The settings no longer describe the opened network, so {verb} started a new network from "
                 "scratch (Open model… brings the saved one back)."
