@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMessageBox, QStyle, QWidget
 
 from ..core.config import AUTO, MAX_SENTENCES_CHARS, RunConfig, defaults_for, resolved_valid_fraction, validate
 from ..core.errors import StudioError
+from ..core.labelled import parse_examples
 from ..core.resources import check_fits
 from ..core.text import clean_sentences
 from .panels.common import tooltip
@@ -77,6 +78,7 @@ def build_config(data, model, training) -> RunConfig:
                     ".csv file"
                 )
             t.examples = page.examples()
+            parse_examples(t.examples)  # a line without a label is said now, not by the worker
         t.level = page.level
         cfg.model.pool = model.pool
     else:
