@@ -335,6 +335,7 @@ class Controls:
         m.layersSpin.setValue(cfg.model.layers)
         m.hiddenSpin.setValue(cfg.model.hidden)
         m.set_encoding(cfg.model.encoding)
+        m.set_embedding_size(cfg.model.embedding_dim)
         m.dropoutSpin.setValue(cfg.model.dropout)
         m.bidirectionalCheck.setChecked(cfg.model.bidirectional)
         m.set_pool(cfg.model.pool)

@@ -135,7 +135,7 @@ def test_the_classifier_trains_and_every_view_shows_it(window, qtbot):
     assert np.all((view.train_curve.yData >= 0) & (view.train_curve.yData <= 1))
     assert curve_points(w.lossView.valid_curve) == 4  # the validation loss per epoch
     assert curve_points(w.lossView.epoch_curve) == 4  # an epoch is several steps: its mean too
-    assert "an epoch = 3 steps" in w.lossPlot.getPlotItem().getAxis("bottom").labelText
+    assert "3/epoch" in w.lossPlot.getPlotItem().getAxis("bottom").labelText
     # every example with its answer, wrong ones marked
     predictions = trainer.predictions()
     model = w.examplesPanel.model
@@ -165,7 +165,7 @@ def test_the_prompt_box_classifies_as_you_type(window, qtbot):
     w.promptEdit.setText("a great zebra")  # no button: a pause in typing is enough
     qtbot.waitUntil(lambda: "zebra" in w.completionWarning.text(), timeout=10_000)
     expected = trainer.classify_text("a great zebra")
-    assert w.completionView.text().splitlines()[0] == expected.label
+    assert w.completionView.text().split()[0] == expected.label
     for label, p in expected.probabilities.items():
         assert f"{p:.2f}" in w.completionView.text() and label in w.completionView.text()
     assert "unknown" in w.completionWarning.text()
@@ -174,7 +174,7 @@ def test_the_prompt_box_classifies_as_you_type(window, qtbot):
     w.complete("not good at all", 15, 0.0)
     qtbot.waitUntil(lambda: w.completionView.text() != "", timeout=10_000)
     answer = trainer.classify_text("not good at all")
-    assert w.completionView.text().splitlines()[0] == answer.label
+    assert w.completionView.text().split()[0] == answer.label
     assert w.completionWarning.isHidden() == (not answer.unknown)
 
 
@@ -389,7 +389,7 @@ def test_a_classifier_whose_data_file_is_gone_says_why_and_still_classifies(wind
     assert not w.train() and "cannot go on training" in w.message_text()
     w.promptEdit.setText("a great film")
     qtbot.waitUntil(lambda: w.completionView.text() != "", timeout=10_000)
-    assert w.completionView.text().splitlines()[0] == expected
+    assert w.completionView.text().split()[0] == expected
 
 
 def test_an_opened_classifier_shows_every_example(window, qtbot, tmp_path):

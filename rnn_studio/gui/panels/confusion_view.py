@@ -56,7 +56,7 @@ class ConfusionView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
-        self.caption = QLabel("<b>Confusion</b>: rows = label, columns = answer", self)
+        self.caption = QLabel("<b>Confusion</b> (label ↓, answer →)", self)
         self.caption.setWordWrap(True)
         top.addWidget(self.caption, 1)
         self.splitCombo = QComboBox(self)

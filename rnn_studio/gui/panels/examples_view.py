@@ -22,7 +22,7 @@ EXPLANATION = (
     "Every labelled sentence with the label the network gives it now. ✓ (green): right; ✗ (white on "
     "red): wrong. 'Sure' is the probability the network gives its answer: near 1 it is certain, near "
     "1/number of classes it is guessing. 'Part' says whether the sentence is one the network trains on or "
-    "one held out for validation. Hover over a row for every class's probability. How to read it: early on "
+    "one held out for validation ('valid'). Hover over a row for every class's probability. How to read it: early on "
     "every sentence gets the same label; then the easy ones ('a great film') come right, and the sentences "
     "whose meaning depends on word order ('not bad at all', 'dull at first but wonderful in the end') stay "
     "red longest. Tick 'wrong only' to see what it still gets wrong."
@@ -89,7 +89,7 @@ class ExamplesModel(QAbstractTableModel):
                 return self._label(row["predicted"])
             if column == 4:
                 return f"{row['probabilities'][row['predicted']]:.2f}"
-            return "validation" if row["split"] == "valid" else "training"
+            return "valid" if row["split"] == "valid" else "train"
         if role == Qt.ItemDataRole.BackgroundRole and wrong:
             return QBrush(WRONG_BACKGROUND)
         if role == Qt.ItemDataRole.ForegroundRole:

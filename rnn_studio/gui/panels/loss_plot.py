@@ -104,7 +104,7 @@ class LossView:
         self.valid_buffer = GrowingBuffer(2)
         self.steps_per_epoch = 1
         self.has_validation = False
-        self.legend = pg.LegendItem(colCount=3, horSpacing=4, labelTextSize=f"{LABEL_PT}pt",
+        self.legend = pg.LegendItem(colCount=2, horSpacing=4, labelTextSize=f"{LABEL_PT}pt",
                                     labelTextColor="#222222", frame=False)
         self.legend.setMinimumWidth(0)
         self._legend_shown = False
@@ -158,17 +158,17 @@ class LossView:
         self.has_validation = bool(has_validation)
         item = self.plot.getPlotItem()
         if self.steps_per_epoch > 1:
-            x_label = f"step (an epoch = {self.steps_per_epoch:,} steps)"
+            x_label = f"step ({self.steps_per_epoch:,}/epoch)"
         else:
             x_label = "epoch (one step each)"
         item.getAxis("bottom").setLabel(x_label)
         self.legend.clear()
         several = self.steps_per_epoch > 1
-        self.legend.addItem(self.curve, "training, per step" if several else "training")
+        self.legend.addItem(self.curve, "per step" if several else "training")
         if several:
-            self.legend.addItem(self.epoch_curve, "training, epoch mean")
+            self.legend.addItem(self.epoch_curve, "epoch mean")
         if self.has_validation:
-            self.legend.addItem(self.valid_curve, "validation, per epoch" if several else "validation")
+            self.legend.addItem(self.valid_curve, "validation")
         self._show_legend(several or self.has_validation)
         style = plot_text(self.plot)
         size = style.css(LABEL_PT)

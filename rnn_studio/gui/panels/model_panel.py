@@ -187,6 +187,11 @@ class ModelPanel(QGroupBox):
     def encoding(self) -> str:
         return self.encodingCombo.currentData() or "onehot"
 
+    def set_embedding_size(self, size: int) -> None:
+        """The embedding's size in its item's words (text 16, classify 32)."""
+        index = self.encodingCombo.findData("embedding")
+        self.encodingCombo.setItemText(index, f"Embedding ({size} numbers)")
+
     @property
     def pool(self) -> str:
         return self.poolingCombo.currentData() or "max"

@@ -67,8 +67,8 @@ BAR_CHARS = 20
 
 
 def classification_html(reply: dict) -> str:
-    """The label, a bar per class and the sentence as read, unseen words marked
-    (QPlainTextEdit's HTML: no tables, so one line per class)."""
+    """The label and how sure, a bar per class, the sentence as read with the
+    unseen words marked; most important first (the box may show two lines)."""
     probabilities = reply.get("probabilities") or {}
     label = reply.get("label", "")
     width = max((len(name) for name in probabilities), default=0)
@@ -77,7 +77,7 @@ def classification_html(reply: dict) -> str:
         filled = round(p * BAR_CHARS)
         color = BLUE if name == label else GREY
         lines.append(
-            f"<span style='font-size:12pt'>{html.escape(name)}{'&nbsp;' * (width - len(name) + 1)}"
+            f"<span style='font-size:11pt'>{html.escape(name)}{'&nbsp;' * (width - len(name) + 1)}"
             f"<span style='color:{color}'>{'█' * filled}</span><span style='color:#dddddd'>"
             f"{'█' * (BAR_CHARS - filled)}</span> {p:.2f}</span>"
         )
@@ -87,9 +87,11 @@ def classification_html(reply: dict) -> str:
         else html.escape(t)
         for t in reply.get("tokens") or []
     )
+    sure = probabilities.get(label, 0.0)
     return (
-        f"<b style='color:{GREEN}'>{html.escape(label)}</b><br>" + "<br>".join(lines)
-        + f"<br><span style='font-size:11pt; color:{GREY}'>read as: </span><span style='font-size:11pt'>{words}</span>"
+        f"<b style='color:{GREEN}'>{html.escape(label)}</b> <span style='font-size:12pt; color:{GREY}'>"
+        f"({sure:.0%} sure)</span><br>" + "<br>".join(lines)
+        + f"<br><span style='font-size:10pt; color:{GREY}'>read as: </span><span style='font-size:10pt'>{words}</span>"
     )
 
 
@@ -347,6 +349,8 @@ class PromptPanel(QGroupBox):
             return
         self.completionView.clear()
         self.completionView.appendHtml(classification_html(reply))
+        self.completionView.moveCursor(QTextCursor.MoveOperation.Start)  # the label first, not the last line
+        self.completionView.ensureCursorVisible()
         unknown = reply.get("unknown") or []
         if unknown:
             shown = ", ".join(repr(t) for t in unknown[:10]) + (" …" if len(unknown) > 10 else "")
