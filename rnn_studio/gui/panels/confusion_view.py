@@ -33,7 +33,9 @@ EXPLANATION = (
     "negative sentences the network called positive. The deeper the colour, the larger the share of that "
     "row. It counts the validation examples when part of the data is held out, else the training ones. "
     "How to read it: a perfect classifier has numbers on the diagonal only. A column that collects most "
-    "of the numbers means the network answers that label whatever it reads (common early in training)."
+    "of the numbers means the network answers that label whatever it reads (common early in training). "
+    "What to try: switch to the training examples and compare; give one label far fewer examples and "
+    "see its row fill with mistakes."
 )
 MAX_CLASSES_SHOWN = 30
 

@@ -25,7 +25,8 @@ EXPLANATION = (
     "one held out for validation ('valid'). Hover over a row for every class's probability. How to read it: early on "
     "every sentence gets the same label; then the easy ones ('a great film') come right, and the sentences "
     "whose meaning depends on word order ('not bad at all', 'dull at first but wonderful in the end') stay "
-    "red longest. Tick 'wrong only' to see what it still gets wrong."
+    "red longest. Tick 'wrong only' to see what it still gets wrong. What to try: type one of the "
+    "wrong sentences into the prompt box with a word changed, and watch the answer move."
 )
 COLUMNS = ("", "Text", "Label", "Answer", "Sure", "Part")
 WRONG_BACKGROUND = QColor(RED)

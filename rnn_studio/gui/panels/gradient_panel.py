@@ -157,6 +157,7 @@ class GradientView(QWidget):
         # a classifier pools every step: nothing to draw here, and the plot says why
         self.no_time_note = pg.TextItem("pooled over time:\nno single hₜ to follow", color="#555555", anchor=(0.5, 0.5))
         self.no_time_note.setPos(0.5, 0.5)
+        self.no_time_note.setFont(plot_text(self.time_plot).font(LABEL_PT - 1))
         self.time_plot.getPlotItem().addItem(self.no_time_note, ignoreBounds=True)
         self.no_time_note.hide()
         row.addWidget(self.time_plot, 1)
@@ -190,6 +191,7 @@ class GradientView(QWidget):
         self.clip_line.setPen(styled_pen(RED, CLIP_PX, enabled, scale, Qt.PenStyle.DashLine))
         self.clip_label.setFont(plot_text(self.plot).font(LABEL_PT - 1))
         self.clip_label.updatePosition()
+        self.no_time_note.setFont(plot_text(self.time_plot).font(LABEL_PT - 1))
         self._fit_param_plot()
 
     def reset(self) -> None:
