@@ -65,6 +65,9 @@ class TaskConfig:
     # in one batch, as seeds 000 and 002 train. A text file's batch is
     # ``batch_size`` streams instead.
     batch_examples: int = 0
+    # a new order of those minibatches every epoch (seed 002's shuffle=True);
+    # False: the stored order every epoch
+    shuffle: bool = True
     # Held out from training and measured after every epoch; AUTO (-1) = the
     # task's default, see ``resolved_valid_fraction``.
     valid_fraction: float = AUTO
@@ -217,6 +220,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     if tr.lr <= 0:
         raise ConfigError(f"learning rate must be greater than 0, got {tr.lr:g}")
     _check_int("batch size", t.batch_examples, 0, MAX_BATCH)
+    if not isinstance(t.shuffle, bool):
+        raise ConfigError(f"shuffle must be true or false, got {t.shuffle!r}")
     vf = t.valid_fraction
     if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not math.isfinite(vf) or not (
             vf == AUTO or 0 <= vf <= MAX_VALID_FRACTION):

@@ -38,7 +38,7 @@ import torch
 
 from .config import MAX_CLASSIFY_LENGTH, TaskConfig, resolved_valid_fraction
 from .errors import DataError
-from .labelled import TokenVocabulary, parse_examples, read_labelled_file
+from .labelled import TokenVocabulary, parse_examples, read_labelled_file, split_indices  # noqa: F401
 from .text import (  # noqa: F401  (re-exported: the tasks' public names)
     MAX_TEXT_FILE_BYTES,
     MAX_VOCAB,
@@ -65,18 +65,6 @@ class Batch:
     targets: torch.Tensor  # long [B, T] for text, [B] for classify; float [B] (next-value) or [B, T, 1]
 
 
-def split_indices(count: int, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """(training, held-out) indices: a seeded draw of round(count x fraction), at least one of each."""
-    if fraction <= 0:
-        return np.arange(count), np.arange(0)
-    held = int(round(count * fraction))
-    held = min(max(held, 1), count - 1)
-    if count < 2 or held < 1:
-        raise DataError(f"holding {fraction:g} of the {what} out for validation needs at least two {what}")
-    order = np.random.default_rng(seed).permutation(count)
-    return np.sort(order[held:]), np.sort(order[:held])
-
-
 class _Minibatches:
     """Minibatches of whole examples (rows of ``batch``), in the order the
     trainer draws: ``batches(order)`` with ``order`` a permutation of the
@@ -85,20 +73,20 @@ class _Minibatches:
     batch: Batch
     batch_examples: int = 0
 
-    def _setup_minibatches(self, batch_examples: int) -> None:
+    def _setup_minibatches(self, batch_examples: int, shuffle: bool = True) -> None:
         self.train_size = int(self.batch.inputs.shape[0])
         size = batch_examples if 0 < batch_examples < self.train_size else self.train_size
         self.batch_examples = size
         self.steps_per_epoch = math.ceil(self.train_size / size)
         # one batch holding everything: the order changes nothing, so nothing is drawn
-        self.shuffles = self.steps_per_epoch > 1
+        self.shuffles = self.steps_per_epoch > 1 and bool(shuffle)
 
     def _rows(self, batch: Batch, rows) -> Batch:
         return Batch(batch.inputs[rows], batch.targets[rows])
 
     def batches(self, order: torch.Tensor | None = None):
         """One epoch: (batch, reset_hidden) pairs."""
-        if not self.shuffles:
+        if self.steps_per_epoch <= 1:
             yield self.batch, True
             return
         if order is None:
@@ -116,7 +104,7 @@ class SentenceTask(_Minibatches):
     output = "sequence"
 
     def __init__(self, sentences, vocab: Vocabulary | None = None, valid_fraction: float = 0.0,
-                 batch_examples: int = 0, seed: int = 0):
+                 batch_examples: int = 0, seed: int = 0, shuffle: bool = True):
         self.sentences = clean_sentences(sentences)
         maxlen = max(len(s) for s in self.sentences)
         padded = [s.ljust(maxlen) for s in self.sentences]  # the seed pads with spaces
@@ -129,7 +117,7 @@ class SentenceTask(_Minibatches):
         self.valid_padded = [padded[i] for i in valid]
         self.batch = self._encode(self.padded)
         self.valid_batch = self._encode(self.valid_padded) if len(valid) else None
-        self._setup_minibatches(batch_examples)
+        self._setup_minibatches(batch_examples, shuffle)
 
     def _encode(self, padded) -> Batch:
         idx = torch.tensor([self.vocab.encode(s) for s in padded], dtype=torch.long)
@@ -261,7 +249,7 @@ class SineTask(_Minibatches):
             targets = torch.tensor(wave[1:], dtype=torch.float32).view(1, n, 1)
         self.batch = Batch(inputs, targets)
         self.seq_len = n
-        self._setup_minibatches(cfg.batch_examples if self.mode == "next-value" else 0)
+        self._setup_minibatches(cfg.batch_examples if self.mode == "next-value" else 0, cfg.shuffle)
 
     def to(self, device) -> SineTask:
         self.batch = Batch(self.batch.inputs.to(device), self.batch.targets.to(device))
@@ -326,7 +314,7 @@ class ClassifyTask(_Minibatches):
             rows = torch.from_numpy(valid)
             self.valid_batch = Batch(inputs[rows], targets[rows])
         self.seq_len = self.max_length
-        self._setup_minibatches(cfg.batch_examples)
+        self._setup_minibatches(cfg.batch_examples, cfg.shuffle)
 
     @property
     def num_classes(self) -> int:
@@ -366,4 +354,5 @@ def build_task(cfg: TaskConfig, seed: int = 0, vocab=None, **classify):
         task.data_hash = digest
         return task
     sentences = clean_sentences(cfg.sentences)
-    return SentenceTask(sentences, vocab, resolved_valid_fraction(cfg, len(sentences)), cfg.batch_examples, seed)
+    return SentenceTask(sentences, vocab, resolved_valid_fraction(cfg, len(sentences)), cfg.batch_examples, seed,
+                        cfg.shuffle)

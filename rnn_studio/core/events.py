@@ -157,6 +157,20 @@ class Completion:
 
 
 @dataclass(frozen=True)
+class Classified:
+    """The answer to a ``ClassifyRequest`` (``classification.classify_text``);
+    ``error`` in plain words if it failed."""
+
+    id: Any
+    text: str
+    label: str
+    probabilities: dict  # every class, in the model's order
+    unknown: list[str]  # tokens never seen in training, once each, in order
+    tokens: list[str]  # the text as the network read it
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Saved:
     """The answer to a ``SaveRequest``: ``epoch`` saved, or ``error``."""
 
@@ -192,8 +206,8 @@ class RunEnded:
 
 
 Event = Union[  # noqa: UP007 - a runtime alias, readable on 3.11
-    RunStarted, Loaded, StepBatch, EpochEnded, Predictions, Diverged, Paused, Warned, Completion, Saved, Evolution,
-    RunEnded
+    RunStarted, Loaded, StepBatch, EpochEnded, Predictions, Diverged, Paused, Warned, Completion, Classified, Saved,
+    Evolution, RunEnded
 ]
 
 
@@ -207,6 +221,14 @@ class CompleteRequest:
     temperature: float = 0.0  # 0 = greedy
     seed: int | None = None
     id: Any = None  # echoed in the Completion
+
+
+@dataclass(frozen=True)
+class ClassifyRequest:
+    """classify: the label a classifier gives ``text`` (answered with ``Classified``)."""
+
+    text: str
+    id: Any = None  # echoed in Classified
 
 
 @dataclass(frozen=True)

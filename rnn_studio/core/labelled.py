@@ -23,6 +23,8 @@ import hashlib
 import io
 from collections import Counter
 
+import numpy as np
+
 from .config import MAX_SENTENCES_CHARS
 from .errors import DataError
 from .text import MAX_TEXT_FILE_BYTES, open_regular_file
@@ -110,6 +112,19 @@ def parse_examples(lines) -> list[tuple[str, str]]:
             raise DataError(f"line {number} has no label: write each example as 'label: text'")
         out.append((text.strip(), label.strip(), number))
     return check_examples(out, "the examples")
+
+
+def split_indices(count: int, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) indices: a seeded draw of round(count x fraction), at least one of each.
+    numpy only, so the window can count a classifier's vocabulary before torch has loaded."""
+    if fraction <= 0:
+        return np.arange(count), np.arange(0)
+    held = int(round(count * fraction))
+    held = min(max(held, 1), count - 1)
+    if count < 2 or held < 1:
+        raise DataError(f"holding {fraction:g} of the {what} out for validation needs at least two {what}")
+    order = np.random.default_rng(seed).permutation(count)
+    return np.sort(order[held:]), np.sort(order[:held])
 
 
 def read_labelled_file(path: str) -> tuple[list[tuple[str, str]], str]:

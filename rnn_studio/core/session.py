@@ -38,6 +38,8 @@ import numpy as np
 from .config import RunConfig
 from .errors import StudioError
 from .events import (
+    Classified,
+    ClassifyRequest,
     CompleteRequest,
     Completion,
     Diverged,
@@ -215,13 +217,13 @@ class Session:
         """None or 0 = flat out; otherwise at most this many steps per second."""
         return self._post(("pace", _pace_value(epochs_per_second)))
 
-    def request(self, item: CompleteRequest | SaveRequest | Callable[[Trainer | None], Any]) -> bool:
+    def request(self, item: CompleteRequest | ClassifyRequest | SaveRequest | Callable[[Trainer | None], Any]) -> bool:
         """Serve ``item`` between two steps: a ``CompleteRequest`` (answered with
-        ``Completion``), a ``SaveRequest`` (answered with ``Saved``), or a
-        callable given the trainer. Requests queued when the run ends are still
+        ``Completion``), a ``ClassifyRequest`` (answered with ``Classified``), a
+        ``SaveRequest`` (answered with ``Saved``), or a callable given the trainer. Requests queued when the run ends are still
         served; False once it has ended (make a ``train=False`` session for it)."""
-        if not (isinstance(item, (CompleteRequest, SaveRequest)) or callable(item)):
-            raise TypeError(f"cannot serve {item!r}: expected CompleteRequest, SaveRequest or a callable")
+        if not (isinstance(item, (CompleteRequest, ClassifyRequest, SaveRequest)) or callable(item)):
+            raise TypeError(f"cannot serve {item!r}: expected CompleteRequest, ClassifyRequest, SaveRequest or a callable")
         return self._post(("request", item))
 
     @property
@@ -456,8 +458,11 @@ class Session:
                 notes=tuple(getattr(trainer, "load_notes", ()) or ()),
             )
         )
-        if trainer.task.kind == "sine" or trainer.task.mode == "sentences":
-            self._emit_predictions(force=True)  # the views show what the opened network does
+        # the views show what the opened network does (a classifier opened
+        # without its data file has only a placeholder to show: nothing)
+        if (trainer.task.kind == "sine" or trainer.task.mode == "sentences"
+                or (trainer.task.kind == "classify" and not trainer.resume_blocker)):
+            self._emit_predictions(force=True)
         return "idle", ""
 
     # -- requests (the session's thread) -------------------------------------------------
@@ -502,6 +507,8 @@ class Session:
     def _serve_request(self, item) -> None:
         if isinstance(item, CompleteRequest):
             self._complete(item)
+        elif isinstance(item, ClassifyRequest):
+            self._classify(item)
         elif isinstance(item, SaveRequest):
             self._save(item)
         else:
@@ -542,6 +549,8 @@ class Session:
         answer = {"text": "", "prompt": request.prompt, "unknown": []}
         if trainer is None:
             error = "there is no trained network yet: press Train first"
+        elif getattr(trainer, "classify", False):
+            error = "this network classifies sentences; it does not complete them"
         else:
             from .generation import complete
 
@@ -558,6 +567,21 @@ class Session:
 
             error = self._answer("completion", run_completion)
         self._listener(Completion(id=request.id, length=request.length, error=error, **answer))
+
+    def _classify(self, request: ClassifyRequest) -> None:
+        trainer = self.trainer
+        answer = {"label": "", "probabilities": {}, "unknown": [], "tokens": []}
+        if trainer is None:
+            error = "there is no trained network yet: press Train first"
+        else:
+
+            def run_classification():
+                result = trainer.classify_text(request.text)
+                answer.update(label=result.label, probabilities=dict(result.probabilities),
+                              unknown=list(result.unknown), tokens=list(result.tokens))
+
+            error = self._answer("classification", run_classification)
+        self._listener(Classified(id=request.id, text=request.text, error=error, **answer))
 
     def _save(self, request: SaveRequest) -> None:
         trainer = self.trainer

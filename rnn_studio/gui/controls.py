@@ -19,14 +19,17 @@ from contextlib import contextmanager
 
 from PySide6.QtWidgets import QMessageBox, QStyle, QWidget
 
-from ..core.config import MAX_SENTENCES_CHARS, RunConfig, defaults_for, validate
+from ..core.config import AUTO, MAX_SENTENCES_CHARS, RunConfig, defaults_for, resolved_valid_fraction, validate
 from ..core.errors import StudioError
+from ..core.labelled import parse_examples
 from ..core.resources import check_fits
 from ..core.text import clean_sentences
 from .panels.common import tooltip
 from .panels.model_panel import count_parameters
+from .panels.text_file import read_text_file_info
 from .redraw import LiveViews
 from .runner import Runner, device_name
+from .status_display import sentence
 
 TRAIN_TIP = "Start training a new network with the settings on the left."
 TRAIN_OPENED_TIP = (
@@ -37,7 +40,7 @@ STEP_TIP = (
     "Train exactly one more epoch, then pause. After a run has ended it goes on training that network "
     "while the settings still describe it; otherwise it starts a new run."
 )
-TASK_NAMES = {"text": "text", "sine": "sine wave"}
+TASK_NAMES = {"text": "text", "sine": "sine wave", "classify": "sentence classification"}
 
 
 def ask_to_discard(parent: QWidget, text: str) -> bool:
@@ -52,25 +55,53 @@ def ask_to_discard(parent: QWidget, text: str) -> bool:
 def build_config(data, model, training) -> RunConfig:
     """The run the panels describe; raises StudioError with a plain message."""
     cfg = defaults_for(data.task, data.sine_mode, model.arch)
+    t = cfg.task
     if data.task == "text":
-        if data.sentencesEdit.length() > MAX_SENTENCES_CHARS:
-            raise StudioError(
-                f"the sentences hold {data.sentencesEdit.length():,} characters; the limit is {MAX_SENTENCES_CHARS:,}"
-            )
-        cfg.task.sentences = clean_sentences(data.sentences_text())
+        if data.text_file:
+            t.text_file = data.text_file
+            t.window = data.windowSpin.value()
+            t.batch_size = data.streamsSpin.value()
+        else:
+            if data.sentencesEdit.length() > MAX_SENTENCES_CHARS:
+                raise StudioError(
+                    f"the sentences hold {data.sentencesEdit.length():,} characters; the limit is {MAX_SENTENCES_CHARS:,}"
+                )
+            t.sentences = clean_sentences(data.sentences_text())
+    elif data.task == "classify":
+        page = data.classifyPage
+        if page.data_file:
+            t.data_file = page.data_file
+        else:
+            if len(page.examples_text()) > MAX_SENTENCES_CHARS:
+                raise StudioError(
+                    f"the examples hold more than {MAX_SENTENCES_CHARS:,} characters; put a larger data set in a "
+                    ".csv file"
+                )
+            t.examples = page.examples()
+            parse_examples(t.examples)  # a line without a label is said now, not by the worker
+        t.level = page.level
+        cfg.model.pool = model.pool
     else:
-        cfg.task.sine_windows = data.sineWindowsSpin.value()
-        cfg.task.sine_window_len = data.sineLengthSpin.value()
-        cfg.task.sine_noise = float(data.sineNoiseSpin.value())
+        t.sine_windows = data.sineWindowsSpin.value()
+        t.sine_window_len = data.sineLengthSpin.value()
+        t.sine_noise = float(data.sineNoiseSpin.value())
+    t.valid_fraction = AUTO if data.valid_is_default else float(data.validSpin.value())
+    if not (data.task == "text" and data.text_file) and not (data.task == "sine" and data.sine_mode == "sequence"):
+        t.batch_examples = training.batchSpin.value()
+        t.shuffle = training.shuffleCheck.isChecked()
     cfg.model.layers = model.layersSpin.value()
     cfg.model.hidden = model.hiddenSpin.value()
     cfg.model.encoding = model.encoding
     cfg.model.dropout = float(model.dropoutSpin.value())
+    cfg.model.bidirectional = model.bidirectionalCheck.isChecked()  # unticked where not valid (allow_bidirectional)
+    if model.xavierCheck.isChecked():
+        cfg.model.init = "xavier"
     cfg.train.optimizer = training.optimizer
     cfg.train.lr = float(training.lrSpin.value())
     cfg.train.epochs = training.epochsSpin.value()
     cfg.train.clip = float(training.clipSpin.value())
     cfg.train.seed = training.seedSpin.value()
+    cfg.train.plateau = training.plateauCheck.isChecked()
     cfg.train.device = training.device
     validate(cfg)
     if cfg.train.device != "cpu":
@@ -159,9 +190,19 @@ class Controls:
             self._grey_out_unused()
 
     def _grey_out_unused(self) -> None:
-        """Settings the chosen task does not use are greyed out too."""
-        self.model.encodingCombo.setEnabled(self.data.task == "text")
-        self.data.sineWindowsSpin.setEnabled(self.data.sine_mode == "next-value")
+        """Settings the chosen task does not use are greyed out too (a check
+        box that is not valid here says why in its tooltip)."""
+        task, mode = self.data.task, self.data.sine_mode
+        self.model.encodingCombo.setEnabled(task == "text")
+        self.data.sineWindowsSpin.setEnabled(mode == "next-value")
+        self.model.poolingCombo.setEnabled(task == "classify")
+        self.model.allow_bidirectional(task, mode)
+        sequence = task == "sine" and mode == "sequence"
+        self.data.validSpin.setEnabled(not sequence)
+        if task == "text" and self.data.text_file:
+            self.training.allow_batches("text_file")
+        else:
+            self.training.allow_batches("sequence" if sequence else None)
 
     def update_train_tip(self) -> None:
         """Say what Train will do: go on training an opened network while the
@@ -191,11 +232,22 @@ class Controls:
             cfg.model.layers = self.model.layersSpin.value()
             cfg.model.hidden = self.model.hiddenSpin.value()
             cfg.model.encoding = self.model.encoding
-            vocab = self.data.vocab_size() if task == "text" else 1
-            if task != "text" or vocab > 1:
-                count = count_parameters(cfg.model, task, vocab)
+            cfg.model.bidirectional = self.model.bidirectionalCheck.isChecked()
+            classes = 0
+            if task == "classify":
+                page = self.data.classifyPage
+                cfg.task.valid_fraction = AUTO if self.data.valid_is_default else float(self.data.validSpin.value())
+                page.set_split(resolved_valid_fraction(cfg.task, 10), self.training.seedSpin.value())
+                vocab, classes = page.vocab_size(), page.num_classes()
+            else:
+                vocab = self.data.vocab_size() if task == "text" else 1
+            if (task == "sine" or vocab > 1) and (task != "classify" or classes > 1):
+                count = count_parameters(cfg.model, task, vocab, classes)
                 try:
-                    check_fits(cfg.model, vocab, vocab, text=task == "text")
+                    if task == "classify":
+                        check_fits(cfg.model, vocab, classes, text=False, classify=True)
+                    else:
+                        check_fits(cfg.model, vocab, vocab, text=task == "text")
                 except StudioError as exc:
                     too_big = str(exc)
         except (StudioError, KeyError):
@@ -273,29 +325,55 @@ class Controls:
             d.sineWindowsSpin.setValue(cfg.task.sine_windows)
             d.sineLengthSpin.setValue(cfg.task.sine_window_len)
             d.sineNoiseSpin.setValue(cfg.task.sine_noise)
+        elif cfg.task.kind == "classify":
+            d.classifyPage.set_level(cfg.task.level)
+        elif cfg.task.text_file:
+            d.windowSpin.setValue(cfg.task.window)
+            d.streamsSpin.setValue(cfg.task.batch_size)
+        d.set_valid(None if cfg.task.valid_fraction == AUTO else cfg.task.valid_fraction)
         m.set_arch(cfg.model.arch)
         m.layersSpin.setValue(cfg.model.layers)
         m.hiddenSpin.setValue(cfg.model.hidden)
         m.set_encoding(cfg.model.encoding)
+        m.set_embedding_size(cfg.model.embedding_dim)
         m.dropoutSpin.setValue(cfg.model.dropout)
+        m.bidirectionalCheck.setChecked(cfg.model.bidirectional)
+        m.set_pool(cfg.model.pool)
+        m.xavierCheck.setChecked(cfg.model.init == "xavier")
         t.set_optimizer(cfg.train.optimizer)
         t.lrSpin.setValue(cfg.train.lr)
         t.epochsSpin.setValue(cfg.train.epochs)
+        t.batchSpin.setValue(cfg.task.batch_examples)
+        t.shuffleCheck.setChecked(cfg.task.shuffle)
         t.clipSpin.setValue(cfg.train.clip)
         t.seedSpin.setValue(cfg.train.seed)
+        t.plateauCheck.setChecked(cfg.train.plateau)
 
     def show_opened(self, cfg: RunConfig, device: str) -> bool:
         """Set the controls from an opened network's settings; True when the
-        sentences were kept (a network trained on a text file)."""
+        sentences were kept (a network trained on a text file, shown in the
+        text file box, or on no sentences at all)."""
         d = self.data
         kept_sentences = False
         with self.restoring():
             d.set_task(cfg.task.kind)
             if cfg.task.kind == "sine":
                 d.set_sine_mode(cfg.task.sine_mode)
-            elif cfg.task.text_file or not cfg.task.sentences:
+            elif cfg.task.kind == "classify":
+                self._show_opened_examples(cfg)
+            elif cfg.task.text_file:
+                # the file as it is now (a changed one too: Train then says why it cannot go
+                # on); a file that cannot be read leaves the user's sentences, and Train
+                # starts a new network on them
+                kept_sentences = True
+                try:
+                    d.set_text_file(read_text_file_info(cfg.task.text_file))
+                except StudioError:
+                    d.close_text_file()
+            elif not cfg.task.sentences:
                 kept_sentences = True
             else:
+                d.close_text_file()
                 text = "\n".join(cfg.task.sentences)
                 try:
                     same = clean_sentences(d.sentences_text()) == clean_sentences(text)
@@ -307,3 +385,16 @@ class Controls:
             self.show_settings(cfg)
             self.training.set_device(device_name(device))
         return kept_sentences
+
+    def _show_opened_examples(self, cfg: RunConfig) -> None:
+        page = self.data.classifyPage
+        if cfg.task.data_file:
+            try:
+                page.set_data_file(cfg.task.data_file)
+            except StudioError as exc:
+                page.set_missing_file(cfg.task.data_file, sentence(str(exc)))
+            return
+        text = "\n".join(cfg.task.examples)
+        if page.examples_text().strip() != text.strip():
+            page.examplesEdit.replace_all(text)  # one undoable edit
+        page.use_typed()

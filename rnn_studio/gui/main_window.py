@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from ..core.config import RunConfig
 from ..core.errors import StudioError
-from ..core.events import Completion, Loaded, Paused, RunEnded, RunStarted, as_dict
+from ..core.events import Classified, Completion, Loaded, Paused, Predictions, RunEnded, RunStarted, as_dict
 from .control_bar import ControlBar, FittedProgressBar, RunButton
 from .controls import STEP_TIP, TRAIN_TIP, Controls, ask_to_discard
 from .device_list import DeviceList
@@ -52,8 +52,11 @@ from .file_actions import FileActions
 from .inside import InsideViews
 from .keys import SpaceToPause, WheelScrollsThePanel
 from .menus import Menus
+from .panels.accuracy_plot import AccuracyView
 from .panels.common import MessageBar, tooltip
+from .panels.confusion_view import ConfusionView
 from .panels.data_panel import DataPanel
+from .panels.examples_view import ExamplesView
 from .panels.gradient_panel import GradientView
 from .panels.inside_view import InsideView
 from .panels.loss_plot import LossView
@@ -95,6 +98,15 @@ MENU_ACTIONS = (
 NO_NETWORK = "There is no trained network yet: press Train first."
 
 
+def resume_blocked_message(blocker: str) -> str:
+    """Why Train cannot go on with the network on screen, and what to do."""
+    return (
+        f"This network cannot go on training: {sentence(blocker)} It still answers prompts. To train a new "
+        "network on the file as it is now, press Reset, then Train; to go on with this one, put the file it "
+        "was trained on back and open the model again."
+    )
+
+
 class MainWindow(QMainWindow):
     runStateChanged = Signal(str)  # idle, running, paused, finished, stopped, failed (once the controls show it)
     workerPaused = Signal(str)  # the worker has paused: "request", "step" or "diverged"
@@ -129,6 +141,10 @@ class MainWindow(QMainWindow):
             prompt=self.promptPanel,
             bottom_stack=self.bottomStack,
             pace=lambda: self.trainingPanel.pace,
+            accuracy=self.accuracyView,
+            examples=self.examplesPanel,
+            confusion=self.confusionPanel,
+            reading_stack=self.readingStack,
         )
         self.status = StatusDisplay(
             self.runner,
@@ -244,8 +260,16 @@ class MainWindow(QMainWindow):
         top.setObjectName("plotSplitter")
         top.setChildrenCollapsible(False)
         self.plotSplitter = top
-        self.lossView = LossView(top)
-        top.addWidget(self.lossView.plot)
+        # the loss, and beside it for the classify task the accuracy per epoch
+        self.lossSplitter = QSplitter(Qt.Orientation.Horizontal, top)
+        self.lossSplitter.setObjectName("lossSplitter")
+        self.lossSplitter.setChildrenCollapsible(False)
+        self.lossView = LossView(self.lossSplitter)
+        self.lossSplitter.addWidget(self.lossView.plot)
+        self.accuracyView = AccuracyView(self.lossSplitter)
+        self.lossSplitter.addWidget(self.accuracyView.plot)
+        self.accuracyView.plot.hide()
+        top.addWidget(self.lossSplitter)
         self.gradientView = GradientView(top)
         top.addWidget(self.gradientView)
         self.viewSplitter.addWidget(top)
@@ -255,8 +279,22 @@ class MainWindow(QMainWindow):
         text_page.setObjectName("textSplitter")
         text_page.setChildrenCollapsible(False)
         self.textSplitter = text_page
-        self.textView = TextView(text_page)
-        text_page.addWidget(self.textView)
+        # the text task's reading of each sentence, or the classifier's examples and confusion matrix
+        self.readingStack = QStackedWidget(text_page)
+        self.readingStack.setObjectName("readingStack")
+        self.textView = TextView(self.readingStack)
+        self.readingStack.addWidget(self.textView)
+        self.classifySplitter = QSplitter(Qt.Orientation.Horizontal, self.readingStack)
+        self.classifySplitter.setObjectName("classifySplitter")
+        self.classifySplitter.setChildrenCollapsible(False)
+        self.examplesPanel = ExamplesView(self.classifySplitter)
+        self.classifySplitter.addWidget(self.examplesPanel)
+        self.confusionPanel = ConfusionView(self.classifySplitter)
+        self.classifySplitter.addWidget(self.confusionPanel)
+        self.classifySplitter.setStretchFactor(0, 3)
+        self.classifySplitter.setStretchFactor(1, 1)
+        self.readingStack.addWidget(self.classifySplitter)
+        text_page.addWidget(self.readingStack)
         self.promptPanel = PromptPanel(text_page)
         text_page.addWidget(self.promptPanel)
         text_page.setSizes([560, 460])
@@ -291,15 +329,41 @@ class MainWindow(QMainWindow):
                 "sineWindowsSpin",
                 "sineLengthSpin",
                 "sineNoiseSpin",
+                "validSpin",
+                "openTextFileButton",
+                "closeTextFileButton",
+                "textFileInfo",
+                "textFilePreview",
+                "windowSpin",
+                "streamsSpin",
+                "classifyPresetCombo",
+                "examplesEdit",
+                "openDataButton",
+                "typeExamplesButton",
+                "dataInfo",
+                "dataPreview",
+                "levelCombo",
             ),
-            self.modelPanel: ("archCombo", "layersSpin", "hiddenSpin", "encodingCombo", "dropoutSpin"),
+            self.modelPanel: (
+                "archCombo",
+                "layersSpin",
+                "hiddenSpin",
+                "encodingCombo",
+                "dropoutSpin",
+                "bidirectionalCheck",
+                "poolingCombo",
+                "xavierCheck",
+            ),
             self.trainingPanel: (
                 "optimizerCombo",
                 "lrSpin",
                 "epochsSpin",
                 "untilPausedCheck",
+                "batchSpin",
+                "shuffleCheck",
                 "clipSpin",
                 "seedSpin",
+                "plateauCheck",
                 "paceSlider",
                 "deviceCombo",
             ),
@@ -318,6 +382,9 @@ class MainWindow(QMainWindow):
         self.lossPlot = self.lossView.plot
         self.gradNormPlot = self.gradientView.plot
         self.sinePlot = self.sineView.plot
+        self.accuracyPlot = self.accuracyView.plot
+        self.examplesView = self.examplesPanel.table
+        self.confusionView = self.confusionPanel.table
 
         # status bar: device, parameters, speed
         status = self.statusBar()
@@ -340,6 +407,7 @@ class MainWindow(QMainWindow):
             self,
             (
                 self.lossView,
+                self.accuracyView,
                 self.gradientView,
                 self.sineView,
                 self.textView,
@@ -505,9 +573,14 @@ class MainWindow(QMainWindow):
         self.modelPanel.changed.connect(controls.setting_changed)
         self.modelPanel.changed.connect(self._update_parameter_count)
         training.changed.connect(controls.schedule_autosave)
-        for widget in (training.optimizerCombo, training.seedSpin, training.deviceCombo):
+        for widget in (training.optimizerCombo, training.seedSpin, training.deviceCombo, training.batchSpin):
             signal = widget.currentIndexChanged if hasattr(widget, "currentIndexChanged") else widget.valueChanged
             signal.connect(controls.setting_changed)
+        for check in (training.shuffleCheck, training.plateauCheck):
+            check.toggled.connect(controls.setting_changed)
+        training.seedSpin.valueChanged.connect(self._update_parameter_count)  # the classifier's split
+        data.openTextFileButton.clicked.connect(self.files.open_text_file_clicked)
+        data.openDataButton.clicked.connect(self.files.open_data_file_clicked)
         training.deviceCombo.currentIndexChanged.connect(self.status.show_device)
         # live settings: the run in progress takes them between two steps
         training.lrChanged.connect(self.runner.set_lr)
@@ -516,6 +589,7 @@ class MainWindow(QMainWindow):
         training.epochsChanged.connect(self.runner.set_epochs)
         training.paceChanged.connect(self.runner.set_pace)
         self.promptPanel.completeRequested.connect(self.complete)
+        self.promptPanel.classifyRequested.connect(self.classify)
         self.promptPanel.promptEdit.textChanged.connect(controls.schedule_autosave)
         self.promptPanel.promptEdit.textChanged.connect(self.inside.prompt_changed)
         self.promptPanel.lengthSpin.valueChanged.connect(self.inside.prompt_changed)
@@ -529,7 +603,9 @@ class MainWindow(QMainWindow):
         runner.runStarted.connect(self._run_started)
         runner.batch.connect(self.views.add_batch)
         runner.predictions.connect(self.views.add_predictions)
+        runner.predictions.connect(self._predictions)
         runner.completed.connect(self._completed)
+        runner.classified.connect(self._classified)
         runner.paused.connect(self._run_paused)
         runner.warned.connect(self.status.run_warned)
         runner.ended.connect(self._run_ended)
@@ -559,6 +635,10 @@ class MainWindow(QMainWindow):
             cfg = self.controls.build_config()
         except StudioError as exc:
             self.show_message("error", f"Cannot start training: {sentence(str(exc))}")
+            return False
+        blocker = self.runner.resume_blocker(cfg, any_ended=step_only)
+        if blocker:
+            self.show_message("error", resume_blocked_message(blocker))
             return False
         self.messageBar.dismiss()  # whatever it said was about the last run or the last try
         note = self.runner.train_from(
@@ -612,10 +692,21 @@ class MainWindow(QMainWindow):
 
     @Slot(str, int, float)
     def complete(self, prompt: str, length: int, temperature: float) -> None:
-        """Ask the network for a completion; the answer arrives as an event."""
-        if self.controls.view_task() != "text":
+        """Ask the network for a completion (classify: for the label of the
+        prompt); the answer arrives as an event."""
+        if self.controls.view_task() == "classify":
+            self.classify(prompt)
+        elif self.controls.view_task() != "text":
             self.promptPanel.show_warning("Prompts need the text task: the sine network predicts numbers, not letters.")
         elif not self.runner.complete(prompt, length, temperature):
+            self.promptPanel.show_warning(NO_NETWORK)
+
+    @Slot(str)
+    def classify(self, text: str) -> None:
+        """Ask the classifier for the label of ``text``; the answer arrives as an event."""
+        if self.controls.view_task() != "classify":
+            self.promptPanel.show_warning("Only a classifier labels sentences: choose the Classify sentences task.")
+        elif not self.runner.classify(text):
             self.promptPanel.show_warning(NO_NETWORK)
 
     def save_model(self, path: str) -> bool:
@@ -665,6 +756,16 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _completed(self, event: Completion) -> None:
         self.promptPanel.show_result(as_dict(event))
+
+    @Slot(object)
+    def _classified(self, event: Classified) -> None:
+        self.promptPanel.show_classification(as_dict(event))
+
+    @Slot(object)
+    def _predictions(self, event: Predictions) -> None:
+        """As the classifier learns, the sentence in the prompt box is labelled again."""
+        if event.data.get("kind") == "classify" and self.promptPanel.task == "classify":
+            self.promptPanel.request_classification()
 
     @Slot(object)
     def _run_paused(self, event: Paused) -> None:

@@ -50,7 +50,7 @@ MAX_SLOTS = 32
 # come back whole up to this much over; beyond that the box cuts them and says
 # so (a 1 MB line stalls Qt's layout, and no one types that much by hand).
 RESTORE_SLACK_CHARS = 20_000
-SPLITTERS = ("mainSplitter", "viewSplitter", "plotSplitter", "textSplitter")
+SPLITTERS = ("mainSplitter", "viewSplitter", "plotSplitter", "textSplitter", "lossSplitter", "classifySplitter")
 NEARLY_FULL_BYTES = 1024 * 1024
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,67 @@ def _flag(key: str, label: str, check) -> _Control:
     return _Control(key, label, check.isChecked, apply)
 
 
+def _valid(data) -> _Control:
+    """"auto" (the task's default follows the data) or a fraction in the spin box's range."""
+
+    def get():
+        return "auto" if data.valid_is_default else data.validSpin.value()
+
+    def apply(value) -> bool:
+        if value == "auto":
+            data.set_valid(None)
+            return True
+        spin = data.validSpin
+        if not _in_range(value, spin.minimum(), spin.maximum(), False):
+            return False
+        data.set_valid(float(value))
+        return True
+
+    return _Control("valid_fraction", "validation", get, apply)
+
+
+def _text_file(data) -> _Control:
+    """The text file the text task trains on (None: the typed sentences); one
+    that cannot be read now leaves the typed sentences."""
+
+    def apply(value) -> bool:
+        if value is None:
+            data.close_text_file()
+            return True
+        if not isinstance(value, str) or not value or len(value) > 4096:
+            return False
+        from ..core.errors import StudioError
+        from .panels.text_file import read_text_file_info
+
+        try:
+            data.set_text_file(read_text_file_info(value))
+        except StudioError:
+            return False
+        return True
+
+    return _Control("text_file", "text file", lambda: data.text_file, apply)
+
+
+def _data_file(page) -> _Control:
+    """The classifier's data file (None: the typed examples)."""
+
+    def apply(value) -> bool:
+        if value is None:
+            page.use_typed()
+            return True
+        if not isinstance(value, str) or not value or len(value) > 4096:
+            return False
+        from ..core.errors import StudioError
+
+        try:
+            page.set_data_file(value)
+        except StudioError:
+            return False
+        return True
+
+    return _Control("data_file", "data file", lambda: page.data_file, apply)
+
+
 def _controls_of(window) -> list[_Control]:
     """The saved controls, in the order they are restored (the task first: the
     other values are that task's)."""
@@ -134,15 +195,27 @@ def _controls_of(window) -> list[_Control]:
         _number("sine_windows", "windows", d.sineWindowsSpin),
         _number("sine_window_len", "window length", d.sineLengthSpin),
         _number("sine_noise", "noise", d.sineNoiseSpin),
+        _text_file(d),
+        _number("window", "window length", d.windowSpin),
+        _number("streams", "text file batch", d.streamsSpin),
+        _data_file(d.classifyPage),
+        _choice("level", "tokens", d.levelCombo, lambda: d.classifyPage.level, d.classifyPage.set_level),
+        _valid(d),
         _choice("arch", "architecture", m.archCombo, lambda: m.arch, m.set_arch),
         _number("layers", "layers", m.layersSpin),
         _number("hidden", "hidden size", m.hiddenSpin),
         _choice("encoding", "encoding", m.encodingCombo, lambda: m.encoding, m.set_encoding),
         _number("dropout", "dropout", m.dropoutSpin),
+        _flag("bidirectional", "bidirectional", m.bidirectionalCheck),
+        _choice("pool", "pooling", m.poolingCombo, lambda: m.pool, m.set_pool),
+        _flag("xavier", "Xavier initialisation", m.xavierCheck),
         _choice("optimizer", "optimizer", t.optimizerCombo, lambda: t.optimizer, t.set_optimizer),
         _number("lr", "learning rate", t.lrSpin),
         _number("epochs", "epochs", t.epochsSpin),
         _flag("until_paused", "until paused", t.untilPausedCheck),
+        _number("batch_examples", "batch size", t.batchSpin),
+        _flag("shuffle", "shuffle", t.shuffleCheck),
+        _flag("plateau", "plateau schedule", t.plateauCheck),
         _number("clip", "gradient clip", t.clipSpin),
         _number("seed", "seed", t.seedSpin),
         _number("pace_index", "pace", t.paceSlider),
@@ -340,11 +413,20 @@ class SettingsKeeper(QObject):
             elif sentences is not _MISSING:
                 resets.append("the sentences")
             saved_at = read("sentences_saved_at", "the time the sentences were saved")
-            prompt = read("prompt", "the prompt")
-            if isinstance(prompt, str):
-                window.promptPanel.promptEdit.setText(prompt)
-            elif prompt is not _MISSING:
-                resets.append("the prompt")
+            examples = read("examples", "the labelled examples")
+            if isinstance(examples, str):
+                page = window.dataPanel.classifyPage
+                QPlainTextEdit.setPlainText(page.examplesEdit, examples[: MAX_SENTENCES_CHARS + RESTORE_SLACK_CHARS])
+                page.analyse()
+            elif examples is not _MISSING:
+                resets.append("the labelled examples")
+            for key, task, label in (("prompt", "text", "the prompt"),
+                                     ("classify_prompt", "classify", "the sentence to classify")):
+                prompt = read(key, label)
+                if isinstance(prompt, str):
+                    window.promptPanel.set_prompt(task, prompt[:10_000])
+                elif prompt is not _MISSING:
+                    resets.append(label)
             folder = self._raw(own, "files/folder")
             if isinstance(folder, str):
                 self._extra["files/folder"] = self._written["files/folder"] = folder
@@ -501,7 +583,9 @@ class SettingsKeeper(QObject):
         values = {
             "controls": _dumps({control.key: control.get() for control in self._controls}),
             "sentences": _dumps(window.dataPanel.sentences_text()),  # whatever its length: nothing typed is lost
-            "prompt": _dumps(window.promptPanel.promptEdit.text()),
+            "prompt": _dumps(window.promptPanel.prompt_text("text")),
+            "classify_prompt": _dumps(window.promptPanel.prompt_text("classify")),
+            "examples": _dumps(window.dataPanel.classifyPage.examples_text()),
             **self._extra,
             "session/open": "1" if session_open else "0",
         }

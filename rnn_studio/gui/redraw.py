@@ -17,6 +17,12 @@ computed less often than metrics arrive; it is shown once the frame has
 reached its epoch and says which epoch it shows. A pause or the end of a run
 draws everything at once (``redraw(force=True)``).
 
+Per-epoch figures (``StepBatch.epochs_done``: validation loss, and for
+classify the training and validation accuracy) go to the loss plot's
+validation curve and the accuracy plot in the same frame as the steps that
+ended those epochs. The classifier's predictions (every example and the
+confusion matrix) are shown like the reading of the sentences.
+
 A curve of one point has no line to draw: it is drawn as a dot until a second
 point comes (a run that diverged after one good step still shows that step).
 Emptied plots go back to the range of a fresh window (issue 10).
@@ -42,6 +48,19 @@ PACED_GUI_BUSY_TARGET = 0.5  # when the pace control slows training, smooth draw
 LONE_POINT_SIZE = 9
 
 
+def chance_accuracy(data: dict) -> float | None:
+    """The accuracy of always answering the commonest label, on the split the
+    accuracy plot compares against (validation if there is one)."""
+    rows = data.get("examples") or []
+    chosen = [r for r in rows if r.get("split") == "valid"] or rows
+    if not chosen:
+        return None
+    counts: dict = {}
+    for row in chosen:
+        counts[row["label"]] = counts.get(row["label"], 0) + 1
+    return max(counts.values()) / len(chosen)
+
+
 class LiveViews(QObject):
     """Feeds the loss, gradient, sine and text views (and the prompt panel) the
     events of the network on screen and redraws them on a paced timer."""
@@ -59,10 +78,18 @@ class LiveViews(QObject):
         prompt,
         bottom_stack,
         pace: Callable[[], float],
+        accuracy=None,
+        examples=None,
+        confusion=None,
+        reading_stack=None,
     ):
         super().__init__(parent)
         self.loss, self.gradient, self.sine, self.text = loss, gradient, sine, text
         self.prompt, self.bottom_stack = prompt, bottom_stack
+        # classify (issue 9): the accuracy plot, every example, the confusion matrix,
+        # and the stack that shows them where the text task shows its reading
+        self.accuracy, self.examples, self.confusion = accuracy, examples, confusion
+        self.reading_stack = reading_stack
         self._pace_now = pace
         self.lr_history = GrowingBuffer(2)  # (step, learning rate) as the trainer reported them
         self.last_batch: StepBatch | None = None  # the frame shown
@@ -82,8 +109,12 @@ class LiveViews(QObject):
         """Set the views up for ``task``; with ``idle_sine_mode`` (nothing on
         screen) the empty plots are titled for it too."""
         self.task = task
-        self.bottom_stack.setCurrentIndex(0 if task == "text" else 1)
-        self.prompt.set_text_task(task == "text")
+        self.bottom_stack.setCurrentIndex(1 if task == "sine" else 0)
+        if self.reading_stack is not None:
+            self.reading_stack.setCurrentIndex(1 if task == "classify" else 0)
+        if self.accuracy is not None:
+            self.accuracy.plot.setVisible(task == "classify")
+        self.prompt.set_task(task)
         self.gradient.set_task(task)
         if idle_sine_mode is not None:
             self.loss.set_task(task, None)
@@ -101,6 +132,13 @@ class LiveViews(QObject):
         self.gradient.reset()
         self.sine.reset(sine_mode)
         self.text.clear_reading()
+        for view in (self.accuracy, self.examples, self.confusion):
+            if view is None:
+                continue
+            if hasattr(view, "reset"):
+                view.reset()
+            else:
+                view.clear_reading()
         self.lr_history.clear()
         # an answer of the network that was on screen is not this one's (issue 3)
         self.prompt.completionView.clear()
@@ -126,7 +164,8 @@ class LiveViews(QObject):
     # ------------------------------------------------------------------ events of the network on screen
     @Slot(object)
     def run_started(self, event: RunStarted) -> None:
-        self.loss.set_task(event.task, event.vocab_size)
+        self.loss.set_task(event.task, event.vocab_size if event.task == "text" else None)
+        self.loss.set_run(event.steps_per_epoch, event.has_validation)
 
     @Slot(object)
     def add_batch(self, batch: StepBatch) -> None:
@@ -168,11 +207,12 @@ class LiveViews(QObject):
             self.gradient.redraw(force=True)
             self.sine.redraw()
             self.text.redraw()
+            self._classify_turn()
             self._mark_lone_points()
             self._announce_frame()
             return
         self._pace()
-        turns = (self._loss_turn, self._gradient_turn, self.sine.redraw, self.text.redraw)
+        turns = (self._loss_turn, self._gradient_turn, self.sine.redraw, self.text.redraw, self._classify_turn)
         for offset in range(len(turns)):
             index = (self._next_turn + offset) % len(turns)
             if turns[index]():
@@ -188,6 +228,14 @@ class LiveViews(QObject):
         self._announce_frame()  # once the loss curve holds it: the progress bar names the epoch drawn
         return True
 
+    def _classify_turn(self) -> bool:
+        """The accuracy plot, every example and the confusion matrix (classify only)."""
+        drew = False
+        for view in (self.accuracy, self.examples, self.confusion):
+            if view is not None and view.redraw():
+                drew = True
+        return drew
+
     def _gradient_turn(self) -> bool:
         if not self.gradient.redraw():
             return False
@@ -200,6 +248,9 @@ class LiveViews(QObject):
         batches, self._pending = self._pending, []
         for batch in batches:
             self.loss.append(batch.step, batch.loss)
+            self.loss.append_epochs(batch.epochs_done)
+            if self.accuracy is not None:
+                self.accuracy.append_epochs(batch.epochs_done)
             self.gradient.append(batch.step, batch.grad_norm)
             self.lr_history.extend(batch.step, batch.lr)
         if batches:
@@ -213,10 +264,14 @@ class LiveViews(QObject):
             shown = self.last_batch.epoch if self.last_batch is not None else None
             if everything or shown is None or event.epoch <= shown:
                 self._pending_predictions = None
-                view = {"sine": self.sine, "text": self.text}.get(event.data.get("kind"))
-                if view is not None:
+                kind = event.data.get("kind")
+                views = {"sine": [self.sine], "text": [self.text],
+                         "classify": [v for v in (self.examples, self.confusion) if v is not None]}.get(kind, [])
+                for view in views:
                     view.show_predictions(dict(event.data, epoch=event.epoch))
                     new = True
+                if kind == "classify" and self.accuracy is not None:
+                    self.accuracy.set_chance(chance_accuracy(event.data))
         if batches:
             self._frame_pending = True
         return new

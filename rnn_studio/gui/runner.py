@@ -45,6 +45,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from ..core.config import RunConfig
 from ..core.errors import StudioError
 from ..core.events import (
+    Classified,
+    ClassifyRequest,
     CompleteRequest,
     Completion,
     Evolution,
@@ -59,6 +61,7 @@ from ..core.events import (
     Warned,
 )
 from ..core.inside import ElmanReport, InsideFrame, InsideRequest, OpenedHistory, new_recorder
+from ..core.labelled import parse_examples
 from ..core.text import clean_sentences
 from .worker import RunHandle, TrainingWorker
 
@@ -104,6 +107,8 @@ class RunInfo:
     opened: str = ""  # the file name, for a network opened and not trained further
     epoch: int = 0  # epochs the opened network had
     steps: int = 0
+    steps_per_epoch: int = 1  # optimizer steps (minibatches, windows) in one epoch
+    has_validation: bool = False  # a held-out split is measured after every epoch
 
 
 class Runner(QObject):
@@ -118,6 +123,7 @@ class Runner(QObject):
     warned = Signal(object)  # Warned
     ended = Signal(object)  # RunEnded of a training run, before stateChanged
     completed = Signal(object)  # Completion: the answer to the latest question only
+    classified = Signal(object)  # Classified: the answer to the latest sentence only
     saved = Signal(object)  # Saved
     opening = Signal(str)  # path: a file is loading
     opened = Signal(object)  # Loaded: that network is on screen now (before stateChanged)
@@ -138,6 +144,7 @@ class Runner(QObject):
         self._run_id = 0  # the id of the worker that holds the network on screen
         self._last_id = 0
         self._completion_id = 0
+        self._classify_id = 0
         self._save_id = 0
         self._handle: RunHandle | None = None  # the network's run (its thread may have ended)
         self._serve: RunHandle | None = None  # answers for it once that thread has ended
@@ -213,6 +220,12 @@ class Runner(QObject):
         if self.shown_trainer() is None:
             return None
         if self.network.opened:
+            blocker = getattr(self.shown_trainer(), "resume_blocker", None)
+            if blocker:
+                return (
+                    f"The opened network cannot go on training ({blocker.rstrip('.')}), so {verb} started a new "
+                    "network from scratch on the data in the controls (Open model… brings the saved one back)."
+                )
             return (
                 f"The settings no longer describe the opened network, so {verb} started a new network from "
                 "scratch (Open model… brings the saved one back)."
@@ -444,6 +457,23 @@ class Runner(QObject):
             self.elmanChecked.emit(report)
         if isinstance(self.sender(), _Relay):
             self.sender().deleteLater()
+    def classify(self, text: str) -> bool:
+        """Ask the classifier on screen for the label of ``text``; the answer
+        comes as ``classified`` (an earlier sentence's answer never does).
+        False when there is no network."""
+        if self._handle is None or self.state == "idle":
+            return False
+        self._classify_id += 1
+        request = ClassifyRequest(text=text, id=self._classify_id)
+        return self._ask(lambda worker: worker.request_classification(request))
+
+    def resume_blocker(self, cfg: RunConfig, *, any_ended: bool = False) -> str | None:
+        """Why Train (or Step) cannot go on with the network on screen although
+        ``cfg`` still describes it: its data file is gone or has changed
+        (``Trainer.resume_blocker``); None when it can, or when Train starts a
+        new network anyway."""
+        trainer = self.trainer_to_go_on(cfg, any_ended=any_ended)
+        return getattr(trainer, "resume_blocker", None) if trainer is not None else None
 
     def save(self, path: str) -> bool:
         """Write the network on screen to ``path`` (atomic), in the thread that
@@ -542,10 +572,14 @@ class Runner(QObject):
             info = self.info
             info.parameters, info.device, info.vocab_size = event.parameters, event.device, event.vocab_size
             info.task, info.mode = event.task, event.mode
+            info.steps_per_epoch, info.has_validation = max(1, event.steps_per_epoch), event.has_validation
             self.runStarted.emit(event)
         elif kind is Completion:
             if event.id == self._completion_id:  # an earlier question's answer is stale
                 self.completed.emit(event)
+        elif kind is Classified:
+            if event.id == self._classify_id:
+                self.classified.emit(event)
         elif kind is Paused:
             self._on_paused(event)
         elif kind is Warned:
@@ -700,26 +734,54 @@ def device_name(device: str) -> str:
 
 def same_network(saved: dict, built: dict) -> bool:
     """Do the controls (``built``) describe the network whose settings were
-    ``saved``? Compares what defines a network, not what may change while it
-    trains (learning rate, epochs, clip)."""
+    ``saved``? Compares what defines a network and its data, not what may
+    change while it trains (learning rate, epochs, clip)."""
     try:
         a, b = saved["task"], built["task"]
-        if a.get("kind") != b.get("kind") or a.get("text_file") or b.get("text_file"):
+        if a.get("kind") != b.get("kind"):
             return False
         if b["kind"] == "text":
-            if clean_sentences(a.get("sentences") or []) != b["sentences"]:
+            if a.get("text_file") or b.get("text_file"):
+                if not _same_path(a.get("text_file"), b.get("text_file")):
+                    return False
+            elif clean_sentences(a.get("sentences") or []) != b["sentences"]:
                 return False
-            keys = ("window", "batch_size")
+            keys = ("window", "batch_size") if b.get("text_file") else ("batch_examples", "shuffle")
+        elif b["kind"] == "classify":
+            if a.get("data_file") or b.get("data_file"):
+                if not _same_path(a.get("data_file"), b.get("data_file")):
+                    return False
+            elif parse_examples(a.get("examples") or []) != parse_examples(b.get("examples") or []):
+                return False
+            keys = ("level", "max_vocab", "max_length", "batch_examples", "shuffle")
         else:
-            keys = ("sine_mode", "sine_windows", "sine_window_len", "sine_noise")
-        if any(not _same_value(a.get(k), b.get(k)) for k in keys):
+            keys = ("sine_mode", "sine_windows", "sine_window_len", "sine_noise", "batch_examples", "shuffle")
+        keys = (*keys, "valid_fraction")
+        if any(not _same_value(a.get(k, _TASK_DEFAULTS.get(k)), b.get(k, _TASK_DEFAULTS.get(k))) for k in keys):
             return False
         model_a, model_b = saved["model"], built["model"]
-        if set(model_a) != set(model_b) or any(not _same_value(model_a[k], model_b[k]) for k in model_b):
+        if any(not _same_value(model_a.get(k, _MODEL_DEFAULTS.get(k)), model_b[k]) for k in model_b):
             return False
-        return all(saved["train"].get(k) == built["train"].get(k) for k in ("optimizer", "seed"))
+        if set(model_a) - set(model_b):
+            return False
+        return all(
+            _same_value(saved["train"].get(k, _TRAIN_DEFAULTS.get(k)), built["train"].get(k, _TRAIN_DEFAULTS.get(k)))
+            for k in ("optimizer", "seed", "plateau")
+        )
     except (KeyError, TypeError, AttributeError, StudioError):
         return False
+
+
+# settings a file saved before they existed did not write: their defaults
+_TASK_DEFAULTS = {"batch_examples": 0, "shuffle": True, "valid_fraction": -1.0}
+_MODEL_DEFAULTS = {"bidirectional": False, "pool": "max", "head_dropout": 0.5, "init": "default"}
+_TRAIN_DEFAULTS = {"plateau": False}
+
+
+def _same_path(a, b) -> bool:
+    if not a or not b:
+        return False
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _same_value(a, b) -> bool:

@@ -54,6 +54,21 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+def epoch_progress(batch: StepBatch, steps_per_epoch: int, state: str) -> str:
+    """Where the run is inside an epoch of several steps (minibatches, a text
+    file's windows), and the time left in it at the measured speed; "" when an
+    epoch is one step."""
+    if steps_per_epoch <= 1:
+        return ""
+    position = (batch.steps - batch.epoch * steps_per_epoch) % steps_per_epoch
+    text = f"  ·  step {position:,}/{steps_per_epoch:,} of the epoch"
+    if state == "running" and batch.steps_per_s > 0:
+        left = (steps_per_epoch - position) / batch.steps_per_s
+        if steps_per_epoch / batch.steps_per_s >= 2:  # a quick epoch needs no countdown
+            text += f", {format_elapsed(left)} left"
+    return text
+
+
 class StatusDisplay:
     """The progress bar, the status bar labels and the run's messages."""
 
@@ -118,6 +133,7 @@ class StatusDisplay:
                 bar.setRange(0, PROGRESS_STEPS)
                 bar.setValue(round(PROGRESS_STEPS * min(1.0, epoch / epochs)))
             text = f"Epoch {epoch:,} / {epochs:,}"
+        text += epoch_progress(batch, info.steps_per_epoch, state)
         rate = format_rate(batch.steps_per_s)
         bar.setFormat(f"{PROGRESS_PREFIX.get(state, '')}{text}  ·  {format_elapsed(batch.elapsed)}  ·  {rate}")
         self.speed_label.setText(rate)

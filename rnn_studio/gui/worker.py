@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.config import RunConfig
-from ..core.events import CompleteRequest, Loaded, SaveRequest
+from ..core.events import ClassifyRequest, CompleteRequest, Loaded, SaveRequest
 from ..core.inside import InsideRequest, OpenedHistory, compute_inside, elman_check, record_start, recorder_from_saved
 from ..core.session import PREDICTIONS_INTERVAL_S, Session, divergence_message
 
@@ -223,6 +223,11 @@ class TrainingWorker(QObject):
                 seed=request.get("seed"),
                 id=request.get("id"),
             )
+        return self.session.request(request)
+
+    def request_classification(self, request: ClassifyRequest) -> bool:
+        """classify: the label of ``request.text``, answered with ``Classified``.
+        False when this worker has ended: start a serve-only worker instead."""
         return self.session.request(request)
 
     def request_save(self, request: SaveRequest | dict) -> bool:

@@ -1,7 +1,10 @@
 """The data panel: what the network learns from.
 
-Text: one sentence per line, as in seeds 000/001, with presets. Sine: seed
-002's random-phase windows (next value) or seed 003's single sequence.
+Text: one sentence per line, as in seeds 000/001, with presets, or a whole
+text file ("Open text file…", ``text_file.TextFileBox``). Sine: seed 002's
+random-phase windows (next value) or seed 003's single sequence. Classify:
+labelled lines or a .csv/.tsv file (``classify_data.ClassifyDataPage``).
+Every task: the fraction held out for validation (``validSpin``, 0 = off).
 
 The sentence editor refuses to grow past ``MAX_SENTENCES_CHARS`` when text is
 pasted or set (it keeps what fits and says so), and cuts any line longer than
@@ -23,17 +26,29 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.config import MAX_SENTENCES_CHARS, MAX_SINE_WINDOWS, MAX_WINDOW, SEED_SENTENCES
+from ...core.config import (
+    AUTO_CLASSIFY_FRACTION,
+    AUTO_TEXT_FILE_FRACTION,
+    MAX_SENTENCES_CHARS,
+    MAX_SINE_WINDOWS,
+    MAX_VALID_FRACTION,
+    MAX_WINDOW,
+    SEED_SENTENCES,
+)
 from ...core.text import UNKNOWN
+from .classify_data import ClassifyDataPage
 from .common import tooltip
+from .text_file import TextFileBox, TextFileInfo
 
 try:  # the core refuses longer sentences with a DataError
     from ...core.text import MAX_SENTENCE_CHARS
@@ -44,6 +59,13 @@ except ImportError:  # a core from before that limit: the same number
 _LINE_BREAK = re.compile(r"(\r\n|[\r\n\u2029])")
 
 ANALYSE_DELAY_MS = 300
+TASK_PAGES = {"text": 0, "sine": 1, "classify": 2}
+VALID_TIP = (
+    "Hold this fraction of the data out of training and measure the network on it after every epoch: the "
+    "second curve in the loss plot. Training loss that keeps falling while the validation loss turns up is "
+    "overfitting. 0 = off. Each task starts with the core's default: none for typed sentences and the sine "
+    "wave, the last 10% of a text file of 10,000+ characters, 20% of a classifier's examples."
+)
 
 # (name, sentences, what it shows)
 PRESETS: list[tuple[str, tuple[str, ...], str]] = [
@@ -207,6 +229,8 @@ class DataPanel(QGroupBox):
         self.setObjectName("dataPanel")
         self._vocab_size = 0
         self._dirty = True
+        self.valid_is_default = True  # the spin shows the task's default: the run gets the core's AUTO
+        self._setting_valid = False
         layout = QVBoxLayout(self)
 
         form = QFormLayout()
@@ -215,10 +239,12 @@ class DataPanel(QGroupBox):
         self.taskCombo.setObjectName("taskCombo")
         self.taskCombo.addItem("Text: predict the next character", "text")
         self.taskCombo.addItem("Sine wave: predict the next value", "sine")
+        self.taskCombo.addItem("Classify sentences", "classify")
         tooltip(
             self.taskCombo,
             "What the network learns: to continue your sentences letter by letter, "
-            "or to continue a sine wave. Switching loads that task's recommended settings.",
+            "to continue a sine wave, or to give each sentence a label (positive or negative, say: "
+            "seed 002's sentence classifier). Switching loads that task's recommended settings.",
         )
         form.addRow("Task", self.taskCombo)
         layout.addLayout(form)
@@ -237,7 +263,19 @@ class DataPanel(QGroupBox):
             self.presetCombo.addItem(name, index)
             self.presetCombo.setItemData(index + 1, explanation, Qt.ItemDataRole.ToolTipRole)
         tooltip(self.presetCombo, "Replace the sentences with an example set (Ctrl+Z brings yours back).")
-        text_layout.addWidget(self.presetCombo)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.presetCombo, 1)
+        self.openTextFileButton = QPushButton("Open text file…", text_page)
+        self.openTextFileButton.setObjectName("openTextFileButton")
+        tooltip(self.openTextFileButton, "Train on a whole text file instead of the sentences (a UTF-8 .txt file, "
+                "up to 50 MiB: a book, song lyrics, code). The network reads it in windows, carrying its memory "
+                "from one window to the next.")
+        source_row.addWidget(self.openTextFileButton)
+        text_layout.addLayout(source_row)
+        self.textSourceStack = QStackedWidget(text_page)
+        typed_page = QWidget(self.textSourceStack)
+        typed_layout = QVBoxLayout(typed_page)
+        typed_layout.setContentsMargins(0, 0, 0, 0)
         self.sentencesEdit = SentencesEdit(MAX_SENTENCES_CHARS, text_page)
         self.sentencesEdit.setObjectName("sentencesEdit")
         self.sentencesEdit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -253,11 +291,17 @@ class DataPanel(QGroupBox):
             f"guess each next letter. At most {MAX_SENTENCES_CHARS:,} characters, "
             f"and {MAX_SENTENCE_CHARS:,} on one line.",
         )
-        text_layout.addWidget(self.sentencesEdit, 1)
+        typed_layout.addWidget(self.sentencesEdit, 1)
         self.sentencesInfo = QLabel(text_page)
         self.sentencesInfo.setObjectName("sentencesInfo")
         self.sentencesInfo.setWordWrap(True)
-        text_layout.addWidget(self.sentencesInfo)
+        typed_layout.addWidget(self.sentencesInfo)
+        self.textSourceStack.addWidget(typed_page)
+        self.textFileBox = TextFileBox(self.textSourceStack)
+        self.textSourceStack.addWidget(self.textFileBox)
+        for name in ("textFileInfo", "textFilePreview", "windowSpin", "streamsSpin", "closeTextFileButton"):
+            setattr(self, name, getattr(self.textFileBox, name))
+        text_layout.addWidget(self.textSourceStack, 1)
         self.stack.addWidget(text_page)
 
         # -- sine page
@@ -305,14 +349,44 @@ class DataPanel(QGroupBox):
         sine_form.addRow("Noise", self.sineNoiseSpin)
         self.stack.addWidget(sine_page)
 
+        # -- classify page
+        self.classifyPage = ClassifyDataPage(
+            self, make_editor=lambda parent: SentencesEdit(MAX_SENTENCES_CHARS, parent, max_line_chars=MAX_SENTENCE_CHARS)
+        )
+        for name in ("classifyPresetCombo", "examplesEdit", "openDataButton", "typeExamplesButton", "dataInfo",
+                     "dataPreview", "levelCombo"):
+            setattr(self, name, getattr(self.classifyPage, name))
+        self.stack.addWidget(self.classifyPage)
+
+        # -- every task: validation
+        valid_form = QFormLayout()
+        valid_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.validSpin = QDoubleSpinBox(self)
+        self.validSpin.setObjectName("validSpin")
+        self.validSpin.setRange(0.0, MAX_VALID_FRACTION)
+        self.validSpin.setDecimals(2)
+        self.validSpin.setSingleStep(0.05)
+        self.validSpin.setSpecialValueText("off")
+        tooltip(self.validSpin, VALID_TIP)
+        self._valid_label = QLabel("Validation", self)
+        self._valid_label.setToolTip(VALID_TIP)
+        valid_form.addRow(self._valid_label, self.validSpin)
+        layout.addLayout(valid_form)
+
         self.run_widgets = [
             self.taskCombo,
             self.presetCombo,
             self.sentencesEdit,
+            self.openTextFileButton,
+            self.closeTextFileButton,
+            self.windowSpin,
+            self.streamsSpin,
             self.sineModeCombo,
             self.sineWindowsSpin,
             self.sineLengthSpin,
             self.sineNoiseSpin,
+            *self.classifyPage.run_widgets,
+            self.validSpin,
         ]
 
         self._analyse_timer = QTimer(self)
@@ -328,6 +402,12 @@ class DataPanel(QGroupBox):
             spin.valueChanged.connect(self.changed)
         self.sineNoiseSpin.valueChanged.connect(self.changed)
         self.sineModeCombo.currentIndexChanged.connect(self.changed)
+        self.textFileBox.changed.connect(self.changed)
+        self.textFileBox.closeRequested.connect(self.close_text_file)
+        self.classifyPage.changed.connect(self.changed)
+        self.classifyPage.analysed.connect(self.analysed)
+        self.classifyPage.presetLoaded.connect(self.presetLoaded)
+        self.validSpin.valueChanged.connect(self._valid_changed)
         self.sentencesEdit.setPlainText("\n".join(SEED_SENTENCES))
         self.analyse()
 
@@ -346,6 +426,71 @@ class DataPanel(QGroupBox):
         raw = self.sentencesEdit.document().toRawText()
         return raw.replace("\u2029", "\n").replace("\u2028", "\n")
 
+    @property
+    def text_file(self) -> str | None:
+        """The text file the text task trains on, or None for the typed sentences."""
+        return self.textFileBox.path if self.textSourceStack.currentIndex() == 1 else None
+
+    @property
+    def text_file_info(self) -> TextFileInfo | None:
+        return self.textFileBox.info if self.text_file else None
+
+    def set_text_file(self, info: TextFileInfo) -> None:
+        """Train the text task on this file (read by ``text_file.read_text_file_info``)."""
+        self.textFileBox.set_file(info)
+        self.textSourceStack.setCurrentIndex(1)
+        if self.valid_is_default:
+            self.set_valid()  # the tail of a long file is held out by default
+        self.analysed.emit()
+
+    def set_missing_text_file(self, path: str, why: str) -> None:
+        self.textFileBox.set_missing(path, why)
+        self.textSourceStack.setCurrentIndex(1)
+        self.analysed.emit()
+
+    def close_text_file(self) -> None:
+        """Back to the typed sentences."""
+        if self.textSourceStack.currentIndex() == 0:
+            return
+        self.textSourceStack.setCurrentIndex(0)
+        self.textFileBox.clear()
+        if self.valid_is_default:
+            self.set_valid()
+        self.changed.emit()
+        self.analysed.emit()
+
+    @property
+    def valid_fraction(self) -> float:
+        return float(self.validSpin.value())
+
+    def default_valid_fraction(self) -> float:
+        """The core's default held-out fraction for the data chosen now
+        (``config.resolved_valid_fraction``)."""
+        task = self.task
+        if task == "classify":
+            return AUTO_CLASSIFY_FRACTION
+        if task == "text" and self.text_file:
+            info = self.textFileBox.info
+            return info.default_valid_fraction if info is not None else AUTO_TEXT_FILE_FRACTION
+        return 0.0
+
+    def set_valid(self, value: float | None = None) -> None:
+        """Show the task's default (``value`` None: it follows the data, and the
+        run gets the core's AUTO) or a value the user or a file chose."""
+        self._setting_valid = True
+        try:
+            self.validSpin.setValue(self.default_valid_fraction() if value is None else value)
+        finally:
+            self._setting_valid = False
+        self.valid_is_default = value is None
+        self.textFileBox.set_valid_fraction(self.valid_fraction)
+
+    def _valid_changed(self, value: float) -> None:
+        if not self._setting_valid:
+            self.valid_is_default = False  # the user's own choice from now on
+        self.textFileBox.set_valid_fraction(value)
+        self.changed.emit()
+
     def set_task(self, task: str) -> None:
         index = self.taskCombo.findData(task)
         if index >= 0:
@@ -357,14 +502,17 @@ class DataPanel(QGroupBox):
             self.sineModeCombo.setCurrentIndex(index)
 
     def vocab_size(self) -> int:
-        """Characters the network will see, plus the 'unknown' slot."""
+        """Characters the network will see, plus the 'unknown' slot (of the
+        text file when the text task is on one)."""
+        if self.text_file:
+            return self.textFileBox.vocab_size
         if self._dirty:
             self.analyse()
         return self._vocab_size
 
     # -- reactions --------------------------------------------------------------------
     def _task_index_changed(self, _index: int) -> None:
-        self.stack.setCurrentIndex(0 if self.task == "text" else 1)
+        self.stack.setCurrentIndex(TASK_PAGES.get(self.task, 0))
         self.changed.emit()
 
     def _preset_activated(self, index: int) -> None:
@@ -382,7 +530,7 @@ class DataPanel(QGroupBox):
         self.changed.emit()
 
     def _limit_exceeded(self, offered: int, longest_line: int) -> None:
-        book = "To train on a whole book, use 'rnn-studio train --text-file'."
+        book = "To train on a whole book, press Open text file… above."
         if offered and longest_line:
             text = (
                 f"That text has {offered:,} characters, with a line of {longest_line:,}; the sentence box holds "

@@ -59,6 +59,7 @@ GRADIENT_EXPLANATION = (
     "'log scale' to compare small and large steps."
 )
 TENSORS_TITLE = "Each tensor"
+MAX_NAMED_ROWS = 14  # the plot asks for a row per name up to this many tensors
 TENSORS_EXPLANATION = (
     "The gradient of every weight tensor of the network in the latest step: how strongly the training "
     "wants to change it. W_ih: the weights from the input into the hidden state; W_hh: the recurrent "
@@ -78,6 +79,12 @@ def time_plot_tip(task: str | None) -> str:
         "text": "the early letters of a sentence",
         "sine": "the early points of the wave",
     }.get(task, "the early inputs of a sequence")
+    if task == "classify":
+        return (
+            "How far back the gradient reaches, for the text and sine tasks. A classifier pools the memory of "
+            "every word into one summary (max, mean or last), so there is no single hₜ whose gradient to "
+            "follow back: this plot stays empty. The bars of 'Each tensor' show how strongly each layer learns."
+        )
     return (
         "How far back the gradient reaches: the size of ∂loss/∂hₜ for every time step t, "
         f"measured every {TrainConfig().time_grad_every} steps at full speed and every step when the pace "
@@ -93,6 +100,9 @@ def short_name(name: str) -> str:
         return "emb"
     if name.startswith("fc."):
         return "out W" if name.endswith("weight") else "out b"
+    head = re.match(r"fc(\d)\.(weight|bias)$", name)  # the classifier's head: FC 64, FC to the classes
+    if head:
+        return f"fc{head.group(1)} {'W' if head.group(2) == 'weight' else 'b'}"
     match = re.search(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$", name)
     if match:
         kind = "W" if match.group(1) == "weight" else "b"
@@ -144,6 +154,12 @@ class GradientView(QWidget):
         self.time_plot.setToolTip(explanation_tip(time_plot_tip("text")))
         self.time_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=GREEN, pen=pg.mkPen(None))
         self.time_plot.getPlotItem().addItem(self.time_bars)
+        # a classifier pools every step: nothing to draw here, and the plot says why
+        self.no_time_note = pg.TextItem("pooled over time:\nno single hₜ to follow", color="#555555", anchor=(0.5, 0.5))
+        self.no_time_note.setPos(0.5, 0.5)
+        self.no_time_note.setFont(plot_text(self.time_plot).font(LABEL_PT - 1))
+        self.time_plot.getPlotItem().addItem(self.no_time_note, ignoreBounds=True)
+        self.no_time_note.hide()
         row.addWidget(self.time_plot, 1)
         layout.addLayout(row, 2)
 
@@ -175,6 +191,7 @@ class GradientView(QWidget):
         self.clip_line.setPen(styled_pen(RED, CLIP_PX, enabled, scale, Qt.PenStyle.DashLine))
         self.clip_label.setFont(plot_text(self.plot).font(LABEL_PT - 1))
         self.clip_label.updatePosition()
+        self.no_time_note.setFont(plot_text(self.time_plot).font(LABEL_PT - 1))
         self._fit_param_plot()
 
     def reset(self) -> None:
@@ -197,6 +214,7 @@ class GradientView(QWidget):
     def set_task(self, task: str) -> None:
         self._task = task
         self.time_plot.setToolTip(explanation_tip(time_plot_tip(task)))
+        self.no_time_note.setVisible(task == "classify")
 
     def set_param_norms(self, norms: dict) -> None:
         if not norms:
@@ -226,6 +244,9 @@ class GradientView(QWidget):
         _usual, smallest = self._name_fonts()
         rows = max(1, len(self._names))
         title = max(30, round(style.pixels(style.title_pt) * 1.6))
+        # a 2-layer bidirectional classifier has 21 tensors: asking a row for each would
+        # push the window past a 768-pixel screen; past this many, names are thinned out
+        rows = min(rows, MAX_NAMED_ROWS)
         bottom_axis = QFontMetricsF(style.font(TICK_PT)).height() + QFontMetricsF(style.font(LABEL_PT)).height() + 12
         height = title + bottom_axis + rows * _row_height(smallest) + 8
         self.param_plot.setMinimumHeight(max(100, math.ceil(height)))
@@ -251,7 +272,9 @@ class GradientView(QWidget):
         axis.setTickFont(font)
         metrics = QFontMetricsF(font)
         axis.setWidth(math.ceil(max(metrics.horizontalAdvance(label) for label in labels) + 14))
-        axis.setTicks([[(i, label) for i, label in enumerate(labels)], []])
+        # rows too short even at the smallest font (many tensors): name every k-th bar, the first always
+        every = max(1, math.ceil(_row_height(font) / row_px)) if row_px > 0 else 1
+        axis.setTicks([[(i, label if i % every == 0 else "") for i, label in enumerate(labels)], []])
 
     def set_time_norms(self, norms) -> None:
         if norms is None:

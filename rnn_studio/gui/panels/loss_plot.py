@@ -1,6 +1,13 @@
 """The loss curve: every step kept, drawn downsampled, optional log scale.
 
 The first data item of ``lossPlot`` is the loss per step (x = step number).
+When the run holds data out (``RunStarted.has_validation``) a second curve,
+orange, dashed, a dot per epoch, is the validation loss measured after every
+epoch; when an epoch is several steps (minibatches, a text file's windows),
+the training loss averaged over each epoch is drawn too, as dark blue dots,
+so the two are compared epoch for epoch. Epoch points sit at the step that
+ended the epoch (epoch x steps per epoch); a legend under the plot names the
+curves and says which points are steps and which epochs.
 For text, a dashed line marks ln(vocabulary size): the cross-entropy of a
 uniform guess, the loss an untrained network starts near. The vocabulary has
 one slot more than the characters the sentences use (index 0 is kept for
@@ -21,6 +28,7 @@ from .common import (
     BLUE,
     GREY,
     LABEL_PT,
+    ORANGE,
     PROJECTOR_TEXT_PX,
     GrowingBuffer,
     explanation_tip,
@@ -42,11 +50,19 @@ EXPLANATION = (
     "How to read it: the curve should fall, quickly at first, then flatten. Spikes or a climb mean the "
     "steps are too large: lower the learning rate or turn on gradient clipping. A curve that flattens "
     "high means the network cannot do better: try more hidden units or an LSTM or GRU. Tick "
-    "'log scale' to see the small improvements late in training."
+    "'log scale' to see the small improvements late in training. "
+    "With part of the data held out for validation (the Validation setting), an orange dashed curve shows "
+    "the loss on those examples the network never trains on, once per epoch. While both fall the network "
+    "is learning what generalises; when the training loss keeps falling but the validation loss turns up, "
+    "it has started to learn its training examples by heart (overfitting): stop there, or use more data, "
+    "dropout or a smaller network."
 )
+EPOCH_BLUE = "#0b2f6b"
 
 CURVE_PX = 2.5
 REFERENCE_PX = 2.0
+VALID_PX = 2.5
+EPOCH_DOT_PX = 7
 
 
 def uniform_guess_texts(vocab_size: int) -> list[str]:
@@ -76,6 +92,22 @@ class LossView:
         item.setDownsampling(auto=True, mode="peak")
         self.curve = item.plot(pen=styled_pen(BLUE, CURVE_PX), name="loss")
         self.buffer = GrowingBuffer(2)
+        # per epoch: the training mean (when an epoch is several steps) and the validation loss
+        self.epoch_curve = item.plot(pen=None, symbol="s", symbolSize=EPOCH_DOT_PX - 1, symbolBrush=EPOCH_BLUE,
+                                     symbolPen=None)
+        self.valid_curve = item.plot(
+            pen=styled_pen(ORANGE, VALID_PX, style=Qt.PenStyle.DashLine), symbol="o", symbolSize=EPOCH_DOT_PX,
+            symbolBrush=ORANGE, symbolPen=None,
+        )
+        self.valid_curve.setZValue(2)
+        self.epoch_buffer = GrowingBuffer(2)
+        self.valid_buffer = GrowingBuffer(2)
+        self.steps_per_epoch = 1
+        self.has_validation = False
+        self.legend = pg.LegendItem(colCount=2, horSpacing=4, labelTextSize=f"{LABEL_PT}pt",
+                                    labelTextColor="#222222", frame=False)
+        self.legend.setMinimumWidth(0)
+        self._legend_shown = False
         self.reference = pg.InfiniteLine(
             angle=0, movable=False, pen=styled_pen(GREY, REFERENCE_PX, style=Qt.PenStyle.DashLine)
         )
@@ -113,12 +145,67 @@ class LossView:
 
     def reset(self) -> None:
         self.buffer.clear()
+        self.epoch_buffer.clear()
+        self.valid_buffer.clear()
         self.curve.setData([], [])
+        self.epoch_curve.setData([], [])
+        self.valid_curve.setData([], [])
         self.dirty = False
+
+    def set_run(self, steps_per_epoch: int, has_validation: bool) -> None:
+        """What the run draws: several steps per epoch? a validation curve?"""
+        self.steps_per_epoch = max(1, int(steps_per_epoch or 1))
+        self.has_validation = bool(has_validation)
+        item = self.plot.getPlotItem()
+        if self.steps_per_epoch > 1:
+            x_label = f"step ({self.steps_per_epoch:,}/epoch)"
+        else:
+            x_label = "epoch (one step each)"
+        item.getAxis("bottom").setLabel(x_label)
+        self.legend.clear()
+        several = self.steps_per_epoch > 1
+        self.legend.addItem(self.curve, "per step" if several else "training")
+        if several:
+            self.legend.addItem(self.epoch_curve, "epoch mean")
+        if self.has_validation:
+            self.legend.addItem(self.valid_curve, "validation")
+        self._show_legend(several or self.has_validation)
+        style = plot_text(self.plot)
+        size = style.css(LABEL_PT)
+        for _sample, label in self.legend.items:
+            label.setText(label.text, size=size)
+
+    def _show_legend(self, shown: bool) -> None:
+        item = self.plot.getPlotItem()
+        if shown and not self._legend_shown:
+            item.layout.addItem(self.legend, 4, 0, 1, 3)
+            item.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
+            item.legend = self.legend  # projector mode sizes its text
+            self.legend.show()
+        elif not shown and self._legend_shown:
+            item.layout.removeItem(self.legend)
+            item.legend = None
+            self.legend.hide()
+        self._legend_shown = shown
+
+    def append_epochs(self, epochs) -> None:
+        """``core.events.EpochMetrics`` of the epochs just completed."""
+        if not epochs:
+            return
+        spe = self.steps_per_epoch
+        x = np.array([m.epoch * spe for m in epochs], dtype=np.float64)
+        if spe > 1:
+            train = np.array([np.nan if m.loss is None else m.loss for m in epochs], dtype=np.float64)
+            if self.epoch_buffer.extend_finite(x, train):
+                self.dirty = True
+        if self.has_validation:
+            valid = np.array([np.nan if m.valid_loss is None else m.valid_loss for m in epochs], dtype=np.float64)
+            if self.valid_buffer.extend_finite(x, valid):
+                self.dirty = True
 
     def set_task(self, task: str, vocab_size: int | None) -> None:
         """Title for the task's loss; for text, the uniform-guess line at ln(vocabulary size)."""
-        kind = "cross-entropy" if task == "text" else "mean squared error"
+        kind = "cross-entropy" if task in ("text", "classify") else "mean squared error"
         set_title(self.plot, f"Loss ({kind})")
         if task == "text" and vocab_size and vocab_size > 1:
             self._vocab_size = vocab_size
@@ -142,6 +229,8 @@ class LossView:
             return False
         self.dirty = False
         self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+        self.epoch_curve.setData(self.epoch_buffer.column(0), self.epoch_buffer.column(1))
+        self.valid_curve.setData(self.valid_buffer.column(0), self.valid_buffer.column(1))
         # settle the auto range now, not inside paintEvent: a range that changes
         # during the paint makes Qt paint the whole plot twice (bench/README.md)
         self.plot.scene().prepareForPaint()
@@ -156,6 +245,10 @@ class LossView:
         """Projector-sized text and thicker lines; ``enabled=False`` restores the desktop look."""
         set_plot_projector(self.plot, enabled, scale)
         self.curve.setPen(styled_pen(BLUE, CURVE_PX, enabled, scale))
+        self.valid_curve.setPen(styled_pen(ORANGE, VALID_PX, enabled, scale, Qt.PenStyle.DashLine))
+        dot = round(EPOCH_DOT_PX * (scale if enabled else 1.0))
+        self.valid_curve.setSymbolSize(dot)
+        self.epoch_curve.setSymbolSize(dot - 1)
         self.reference.setPen(styled_pen(GREY, REFERENCE_PX, enabled, scale, Qt.PenStyle.DashLine))
         self._fit_reference_label()
 

@@ -1,4 +1,11 @@
-"""The prompt box: let the network finish a sentence.
+"""The prompt box: let the network finish a sentence, or classify one.
+
+Classify task (issue 9): the same box classifies what is typed, live: a
+pause in typing (``CLASSIFY_DELAY_MS``) sends ``classifyRequested`` and the
+answer (``core.events.Classified``) shows the label, every class's
+probability as a bar, and the sentence as the network read it with the
+words it never saw in training marked (it reads them as 'unknown'). Each
+task keeps its own prompt ("good" for text, a review for classify).
 
 Greedy as in seed 000 (temperature 0), or sampled with a temperature. The
 ``completionView`` holds exactly the completed text (prompt + generated, as the
@@ -18,7 +25,9 @@ temperature).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import html
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -32,7 +41,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .common import BLUE, GREY, tooltip
+from .common import BLUE, GREEN, GREY, ORANGE, tooltip
 from .fitting import FixedWidthLabel, FoldingRow
 
 MAX_LENGTH = 2000
@@ -46,6 +55,44 @@ MAX_TEMPERATURE_X100 = 200
 MAX_PROMPT_CHARS = 10_000  # core.generation.MAX_PROMPT_LENGTH
 MAX_TOTAL_CHARS = 10_000  # core.generation.MAX_COMPLETION_LENGTH
 WORD_END_SLACK = 20  # core.generation.WORD_END_SLACK
+CLASSIFY_DELAY_MS = 150  # classify after typing pauses this long
+DEFAULT_CLASSIFY_PROMPT = "dull at first but wonderful in the end"
+TITLES = {"text": "Let the network finish a sentence", "classify": "Let the network classify a sentence"}
+PLACEHOLDERS = {"text": "Type the start, e.g. good", "classify": "Type a sentence, e.g. not bad at all"}
+CLASSIFY_TIP = (
+    "Type any sentence: the network labels it as you type (and again as it trains), with the probability it "
+    "gives each label. Words it never saw in training are marked: it reads them as 'unknown'."
+)
+BAR_CHARS = 20
+
+
+def classification_html(reply: dict) -> str:
+    """The label and how sure, a bar per class, the sentence as read with the
+    unseen words marked; most important first (the box may show two lines)."""
+    probabilities = reply.get("probabilities") or {}
+    label = reply.get("label", "")
+    width = max((len(name) for name in probabilities), default=0)
+    lines = []
+    for name, p in sorted(probabilities.items(), key=lambda item: -item[1])[:8]:
+        filled = round(p * BAR_CHARS)
+        color = BLUE if name == label else GREY
+        lines.append(
+            f"<span style='font-size:11pt'>{html.escape(name)}{'&nbsp;' * (width - len(name) + 1)}"
+            f"<span style='color:{color}'>{'█' * filled}</span><span style='color:#dddddd'>"
+            f"{'█' * (BAR_CHARS - filled)}</span> {p:.2f}</span>"
+        )
+    unknown = set(reply.get("unknown") or [])
+    words = " ".join(
+        f"<span style='color:#ffffff; background:{ORANGE}'>{html.escape(t)}</span>" if t in unknown
+        else html.escape(t)
+        for t in reply.get("tokens") or []
+    )
+    sure = probabilities.get(label, 0.0)
+    return (
+        f"<b style='color:{GREEN}'>{html.escape(label)}</b> <span style='font-size:12pt; color:{GREY}'>"
+        f"({sure:.0%} sure)</span><br>" + "<br>".join(lines)
+        + f"<br><span style='font-size:10pt; color:{GREY}'>read as: </span><span style='font-size:10pt'>{words}</span>"
+    )
 
 
 class CompletionView(QPlainTextEdit):
@@ -70,6 +117,7 @@ class CompletionView(QPlainTextEdit):
 
 class PromptPanel(QGroupBox):
     completeRequested = Signal(str, int, float)
+    classifyRequested = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__("Let the network finish a sentence", parent)
@@ -161,6 +209,14 @@ class PromptPanel(QGroupBox):
         self.completionWarning.hide()
         layout.addWidget(self.completionWarning)
 
+        self.task = "text"
+        self._prompts = {"text": self.promptEdit.text(), "classify": DEFAULT_CLASSIFY_PROMPT}
+        self._options = options_row
+        self._classify_timer = QTimer(self)
+        self._classify_timer.setSingleShot(True)
+        self._classify_timer.setInterval(CLASSIFY_DELAY_MS)
+        self._classify_timer.timeout.connect(self.request_classification)
+        self.promptEdit.textChanged.connect(self._prompt_typed)
         self._new_chars: int | None = None  # what the answer on its way was asked for
         self.temperatureSlider.valueChanged.connect(self._show_temperature)
         self.completeButton.clicked.connect(self._request)
@@ -177,7 +233,11 @@ class PromptPanel(QGroupBox):
 
     def _request(self) -> None:
         """Emit the total length the core counts: prompt + new characters +
-        room to finish the last word (``show_result`` cuts at the word end)."""
+        room to finish the last word (``show_result`` cuts at the word end).
+        Classify: the label of the sentence, at once."""
+        if self.task == "classify":
+            self.request_classification()
+            return
         prompt, new = self.promptEdit.text(), self.lengthSpin.value()
         self._new_chars = new
         total = min(len(prompt) + new + WORD_END_SLACK, MAX_TOTAL_CHARS)
@@ -224,5 +284,79 @@ class PromptPanel(QGroupBox):
         self.completionWarning.show()
 
     def set_text_task(self, is_text: bool) -> None:
+        self.set_task("text" if is_text else "sine")
+
+    def set_task(self, task: str) -> None:
+        """Complete text, classify sentences, or nothing (sine)."""
+        mode = task if task in TITLES else "text"
+        if mode != self.task and task in TITLES:
+            self._prompts[self.task] = self.promptEdit.text()
+            self.task = mode
+            self.promptEdit.blockSignals(True)
+            self.promptEdit.setText(self._prompts[mode])
+            self.promptEdit.blockSignals(False)
+            self.completionView.clear()
+            self.completionWarning.hide()
+        classify = task == "classify"
+        self.setTitle(TITLES[mode])
+        self.promptEdit.setPlaceholderText(PLACEHOLDERS[mode])
+        self.completeButton.setText("Classify" if classify else "Complete")
+        tooltip(self.promptEdit, CLASSIFY_TIP if classify else (
+            "The start of a sentence: the network adds one most likely letter at a time. "
+            f"At most {MAX_PROMPT_CHARS:,} characters."))
+        tooltip(self.completeButton, "Classify the sentence now (it also happens as you type)." if classify else (
+            "Let the network finish the sentence (Enter in the prompt box does the same); "
+            "works while training, paused or stopped."))
+        self.completionView.setPlaceholderText(
+            "The network's label and how sure it is appear here" if classify else
+            "The network's completion appears here")
+        self._options.setVisible(not classify)
+        usable = task in TITLES
         for widget in (self.promptEdit, self.completeButton, self.lengthSpin, self.temperatureSlider):
-            widget.setEnabled(is_text)
+            widget.setEnabled(usable)
+
+    def prompt_text(self, task: str) -> str:
+        """The prompt kept for ``task`` ("text" or "classify")."""
+        return self.promptEdit.text() if task == self.task else self._prompts.get(task, "")
+
+    def set_prompt(self, task: str, text: str) -> None:
+        if task == self.task:
+            self.promptEdit.setText(text)
+        else:
+            self._prompts[task] = text
+
+    def _prompt_typed(self, _text: str) -> None:
+        if self.task == "classify":
+            self._classify_timer.start()
+
+    def request_classification(self) -> None:
+        """Ask for the label of the sentence in the box (nothing for an empty box)."""
+        self._classify_timer.stop()
+        if self.task != "classify":
+            return
+        text = self.promptEdit.text()
+        if not text.strip():
+            self.completionView.clear()
+            self.completionWarning.hide()
+            return
+        self.classifyRequested.emit(text)
+
+    def show_classification(self, reply: dict) -> None:
+        """A ``Classified`` answer (as a dict): the label, the bars, the unseen words."""
+        if reply.get("error"):
+            self.completionView.clear()
+            self.show_warning(reply["error"][0].upper() + reply["error"][1:] + ".")
+            return
+        self.completionView.clear()
+        self.completionView.appendHtml(classification_html(reply))
+        self.completionView.moveCursor(QTextCursor.MoveOperation.Start)  # the label first, not the last line
+        self.completionView.ensureCursorVisible()
+        unknown = reply.get("unknown") or []
+        if unknown:
+            shown = ", ".join(repr(t) for t in unknown[:10]) + (" …" if len(unknown) > 10 else "")
+            self.show_warning(
+                f"The network never saw {shown} in training: it reads "
+                f"{'it' if len(unknown) == 1 else 'them'} as 'unknown' (marked in orange)."
+            )
+        else:
+            self.completionWarning.hide()

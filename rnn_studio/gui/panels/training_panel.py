@@ -1,4 +1,10 @@
-"""The training panel: optimizer, learning rate, epochs, clip, seed, pace, device.
+"""The training panel: optimizer, learning rate, epochs, batches, clip, seed, pace, device.
+
+``batchSpin`` (0 = all in one batch) and ``shuffleCheck`` are seed 002's
+``DataLoader(batch_size, shuffle=True)`` for sentences, sine windows and
+labelled examples; a text file has its own batch (parallel streams, beside
+the file). The "Advanced" section (folded by default) holds
+``plateauCheck``, the reduce-on-plateau learning-rate schedule.
 
 The pace control (``PaceControl``) belongs to this panel but is shown in the
 window's control bar, so it stays in view whatever the panel scrolls to.
@@ -34,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.config import MAX_EPOCHS, MAX_LR
+from ...core.config import MAX_BATCH, MAX_EPOCHS, MAX_LR
 from .common import tooltip
 from .fitting import FixedWidthLabel
 
@@ -52,6 +58,27 @@ DEVICE_TIP = (
 CPU_TIP = "Train on the CPU: always available."
 LOOKING_LABEL = "Looking for GPUs…"
 LOOKING_TIP = "Looking for graphics cards while PyTorch loads; they appear here in a moment."
+BATCH_TIP = (
+    f"How many examples (sentences, sine windows, labelled sentences) each weight update looks at (1 to "
+    f"{MAX_BATCH:,}); 'all' = the whole training set in one batch, one update per epoch, as the seed tutorials "
+    "train. Smaller batches: more, noisier updates per epoch; the loss plot then has several points (steps) "
+    "per epoch."
+)
+SHUFFLE_TIP = (
+    "Deal the examples into batches in a new random order every epoch (seed 002's DataLoader(shuffle=True)), "
+    "so no batch always holds the same examples. Off: the same order every epoch."
+)
+NO_BATCHES = {
+    "text_file": "A text file is read in order by parallel streams (the batch beside the file), each window "
+    "carrying the memory of the one before: set its batch there.",
+    "sequence": "The sine sequence mode trains one sequence with an update after every point (seed 003): "
+    "there is nothing to batch.",
+    "all": "One batch holds every example: there is no order to shuffle.",
+}
+PLATEAU_TIP = (
+    "Reduce-on-plateau schedule (seed 002): when the loss (the validation loss, when part of the data is "
+    "held out) has not improved for 5 epochs, halve the learning rate. Big steps early, fine steps late."
+)
 
 
 def pace_label(pace: float, short: bool = False) -> str:
@@ -117,6 +144,24 @@ class TrainingPanel(QGroupBox):
         epochs_layout.addWidget(self.untilPausedCheck)
         form.addRow("Epochs", epochs_row)
 
+        batch_row = QWidget(self)
+        batch_layout = QHBoxLayout(batch_row)
+        batch_layout.setContentsMargins(0, 0, 0, 0)
+        self.batchSpin = QSpinBox(batch_row)
+        self.batchSpin.setObjectName("batchSpin")
+        self.batchSpin.setRange(0, MAX_BATCH)
+        self.batchSpin.setSpecialValueText("all")
+        tooltip(self.batchSpin, BATCH_TIP)
+        batch_layout.addWidget(self.batchSpin, 1)
+        self.shuffleCheck = QCheckBox("shuffle", batch_row)
+        self.shuffleCheck.setObjectName("shuffleCheck")
+        self.shuffleCheck.setChecked(True)
+        tooltip(self.shuffleCheck, SHUFFLE_TIP)
+        batch_layout.addWidget(self.shuffleCheck)
+        self.batchLabel = QLabel("Batch size", self)
+        self.batchLabel.setToolTip(BATCH_TIP)
+        form.addRow(self.batchLabel, batch_row)
+
         self.clipSpin = QDoubleSpinBox(self)
         self.clipSpin.setObjectName("clipSpin")
         self.clipSpin.setRange(0.0, 1000.0)
@@ -141,6 +186,26 @@ class TrainingPanel(QGroupBox):
         )
         form.addRow("Random seed", self.seedSpin)
 
+        self.advancedButton = QToolButton(self)
+        self.advancedButton.setObjectName("trainingAdvancedButton")
+        self.advancedButton.setText("Advanced")
+        self.advancedButton.setCheckable(True)
+        self.advancedButton.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advancedButton.setArrowType(Qt.ArrowType.RightArrow)
+        self.advancedButton.setAutoRaise(True)
+        tooltip(self.advancedButton, "Show or hide the less common training settings.")
+        form.addRow(self.advancedButton)
+        self.advanced = QWidget(self)
+        advanced = QHBoxLayout(self.advanced)
+        advanced.setContentsMargins(12, 0, 0, 0)
+        self.plateauCheck = QCheckBox("Halve the learning rate on a plateau", self.advanced)
+        self.plateauCheck.setObjectName("plateauCheck")
+        tooltip(self.plateauCheck, PLATEAU_TIP)
+        advanced.addWidget(self.plateauCheck)
+        form.addRow(self.advanced)
+        self.advanced.hide()
+        self.advancedButton.toggled.connect(self._show_advanced)
+
         # the pace lives in the window's control bar, always in view (the window places it)
         self.paceControl = PaceControl(self)
         self.paceSlider = self.paceControl.slider
@@ -161,7 +226,11 @@ class TrainingPanel(QGroupBox):
 
             self.set_devices([(d.name, d.label) for d in available_devices()], unavailable_reasons())
 
-        self.run_widgets = [self.optimizerCombo, self.seedSpin, self.deviceCombo]
+        self.run_widgets = [self.optimizerCombo, self.seedSpin, self.deviceCombo, self.batchSpin, self.shuffleCheck,
+                            self.plateauCheck]
+        self.batchSpin.valueChanged.connect(self.changed)
+        self.shuffleCheck.toggled.connect(self.changed)
+        self.plateauCheck.toggled.connect(self.changed)
         self.optimizerCombo.currentIndexChanged.connect(self.changed)
         self.seedSpin.valueChanged.connect(self.changed)
         self.deviceCombo.currentIndexChanged.connect(self.changed)
@@ -170,6 +239,19 @@ class TrainingPanel(QGroupBox):
         self.epochsSpin.valueChanged.connect(self._epochs_changed)
         self.untilPausedCheck.toggled.connect(self._epochs_changed)
         self.paceSlider.valueChanged.connect(self._pace_changed)
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advancedButton.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def allow_batches(self, why_not: str | None) -> None:
+        """Grey out the batch settings with the reason (``NO_BATCHES`` key) when the data has none."""
+        for widget, tip in ((self.batchSpin, BATCH_TIP), (self.shuffleCheck, SHUFFLE_TIP)):
+            reason = NO_BATCHES.get(why_not) if why_not else None
+            if widget is self.shuffleCheck and reason is None and self.batchSpin.value() == 0:
+                reason = NO_BATCHES["all"]
+            widget.setEnabled(reason is None)
+            tooltip(widget, tip if reason is None else f"{reason}\n\n{tip}")
 
     # -- devices ------------------------------------------------------------------------
     def _show_cpu_only(self) -> None:
