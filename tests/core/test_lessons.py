@@ -240,3 +240,14 @@ def test_a_refused_save_writes_nothing(tmp_path):
     with pytest.raises(LessonError, match="noSuchControl"):
         save_lesson(lesson, path)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/lessons.md"])
+def test_the_documented_examples_load(name):
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / name).read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        assert parse_lesson(block).steps
