@@ -40,7 +40,8 @@ from .config import (
     defaults_for,
     validate,
 )
-from .errors import ConfigError, StudioError
+from .errors import ConfigError, DataError, StudioError
+from .text import clean_sentences
 
 FORMAT_VERSION = 1
 MAX_LESSON_BYTES = 256 * 1024
@@ -486,6 +487,11 @@ class _Checker:
             validate(config)
         except ConfigError as exc:
             self.fail(_config_key(str(exc), at, settings_raw) or where_config, f"settings: {exc}")
+        if config.task.kind == "text" and not config.task.text_file:
+            try:
+                clean_sentences(config.task.sentences)
+            except DataError as exc:
+                self.fail(at + ("settings", "sentences") if "sentences" in settings_raw else where_config, str(exc))
         if config.task.kind == "classify" and not config.task.examples and not config.task.data_file:
             self.fail(where_config, "a classify step needs data_file (a .csv or .tsv file) or examples")
         step.config = config

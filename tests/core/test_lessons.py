@@ -117,6 +117,8 @@ def test_light_formatting_escapes_everything_else():
     ('title = "x"\n[[step]]\ntitle = "a"\ntext = "b"\n[step.settings]\nsentences = "one line"\n', "sentences",
      "list of texts"),
     ('title = "x"\n[[step]]\ntitle = "a"\ntext = "b"\n[step.settings]\npace = -1\n', "pace", "between 0"),
+    ('title = "x"\n[[step]]\ntitle = "a"\ntext = "b"\n[step.settings]\nsentences = [" ", ""]\n', "sentences",
+     "no sentences to train on"),
     ('title = "x"\n[[step]]\ntitle = "a"\ntext = "b"\n[step.settings]\ndata_file = "nowhere.csv"\n', "data_file",
      "no such file"),
     ('title = "x"\n[[step]]\ntitle = "a"\ntext = "b"\npreset = "classify"\n', "preset",
