@@ -1,4 +1,5 @@
-"""Command line: ``rnn-studio`` (the window), ``train``, ``complete``, ``classify`` and ``inspect``.
+"""Command line: ``rnn-studio`` (the window, ``--lesson FILE``), ``train``, ``complete``, ``classify``,
+``inspect`` and ``lesson check|play``.
 
 A user's mistake never ends in a traceback: each is one line on stderr and
 exit status 2. Training runs the same ``Trainer``, stepped by the same
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="rnn-studio", description="Watch recurrent neural networks learn. "
                      "With no command, opens the studio window.")
+    parser.add_argument("--lesson", metavar="FILE", help="open the window on this lesson (a .toml file; "
+                        "see docs/lessons.md); a file with an error is refused with its line")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model without a window")
@@ -158,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--json", action="store_true", help='one JSON object per prompt character: {"char", "top", '
                      '"hidden", "cell", "gates"}')
     ins.add_argument("--device", default="cpu")
+
+    lesson = sub.add_parser("lesson", help="check a lesson file, or play it without a window")
+    lesson_sub = lesson.add_subparsers(dest="lesson_command", parser_class=_Parser, required=True)
+    check = lesson_sub.add_parser("check", help="check a lesson file and list its steps")
+    check.add_argument("file")
+    play = lesson_sub.add_parser("play", help="play every step of a lesson without a window and say what happened")
+    play.add_argument("file")
+    play.add_argument("--json", action="store_true", help="one JSON object per step, then one for the end")
+    play.add_argument("--device", default="cpu", help="cpu (default: the numbers the lesson's text states), "
+                      "auto, cuda, cuda:N or mps")
 
     cls = sub.add_parser("classify", help="classify a text with a trained classifier")
     cls.add_argument("--checkpoint", required=True)
@@ -492,10 +505,55 @@ def cmd_classify(args) -> int:
     return 0
 
 
-def open_studio() -> int:
+def cmd_lesson(args) -> int:
+    from .core.lessons import load_lesson
+
+    lesson = load_lesson(args.file)
+    out = sys.stdout
+    if args.lesson_command == "check":
+        out.write(f"{lesson.title}: {len(lesson.steps)} step{'s' if len(lesson.steps) != 1 else ''}, ok\n")
+        for number, step in enumerate(lesson.steps, start=1):
+            what = f" ({step.run} run)" if step.run != "none" else ""
+            wait = f"; then {step.wait.describe()}" if step.wait else ""
+            out.write(f"  {number}. {step.title}{what}{wait}\n")
+        return 0
+    from .core.devices import resolve_device
+    from .core.lesson_player import play_lesson
+
+    resolve_device(args.device)
+
+    def on_step(outcome) -> None:
+        out.write((json.dumps(outcome.to_dict()) if args.json else outcome.summary()) + "\n")
+        out.flush()
+
+    if not args.json:
+        out.write(f"{lesson.title}\n")
+    played = play_lesson(lesson, device=args.device, on_step=on_step)
+    unmet = [s.index + 1 for s in played.steps if s.wait_met is False]
+    if args.json:
+        out.write(json.dumps({"event": "done", "seconds": played.seconds, "all_waits_met": not unmet}) + "\n")
+    else:
+        out.write(f"played {len(played.steps)} steps in {played.seconds:.1f} s\n")
+    out.flush()
+    if unmet:
+        sys.stderr.write(f"rnn-studio: the wait of step{'s' if len(unmet) > 1 else ''} "
+                         f"{', '.join(map(str, unmet))} was never met: the run ended first\n")
+        return 1
+    return 0
+
+
+def open_studio(lesson: str | None = None) -> int:
     from .gui.app import run_app
 
-    return run_app()
+    if lesson is None:
+        return run_app()
+    import inspect
+
+    if "lesson" not in inspect.signature(run_app).parameters:
+        sys.stderr.write("rnn-studio: error: this version of the window cannot open lessons yet; "
+                         "'rnn-studio lesson play FILE' plays one without a window\n")
+        return EXIT_USAGE
+    return run_app(lesson=lesson)
 
 
 def _safe_streams() -> None:
@@ -516,12 +574,19 @@ def _safe_streams() -> None:
 
 
 def main(argv=None) -> int:
-    from .core.errors import StudioError
+    from .core.errors import DataError, StudioError
 
     _safe_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.lesson is not None:
+            if args.command is not None:
+                raise DataError(f"--lesson opens the window on a lesson; it does not go with '{args.command}'")
+            from .core.lessons import load_lesson
+
+            load_lesson(args.lesson)  # refused here, with its line, before any window opens
+            return open_studio(lesson=args.lesson)
         if args.command == "train":
             return cmd_train(args)
         if args.command == "complete":
@@ -530,6 +595,8 @@ def main(argv=None) -> int:
             return cmd_classify(args)
         if args.command == "inspect":
             return cmd_inspect(args)
+        if args.command == "lesson":
+            return cmd_lesson(args)
         return open_studio()
     except StudioError as exc:
         sys.stderr.write(f"rnn-studio: error: {exc}\n")

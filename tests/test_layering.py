@@ -21,6 +21,7 @@ import rnn_studio.core
 import rnn_studio.core.config, rnn_studio.core.data, rnn_studio.core.models, rnn_studio.core.training
 import rnn_studio.core.generation, rnn_studio.core.checkpoints, rnn_studio.core.devices, rnn_studio.core.errors
 import rnn_studio.core.session, rnn_studio.core.events
+import rnn_studio.core.lessons, rnn_studio.core.lesson_player
 import rnn_studio.cli
 from rnn_studio.cli import main
 ck = os.path.join(tempfile.mkdtemp(), "ck.pt")
@@ -28,6 +29,7 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
     assert main(["train", "--epochs", "2", "--device", "cpu", "--save", ck]) == 0
     assert main(["complete", "--checkpoint", ck, "--prompt", "good"]) == 0
     assert main(["train", "--layers", "99"]) == 2  # a refused setting takes the error path
+    assert main(["lesson", "check", os.path.join("assets", "lessons", "01-next-character.toml")]) == 0
 print(json.dumps(sorted(sys.modules)))
 """
 
