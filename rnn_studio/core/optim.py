@@ -43,9 +43,11 @@ def build_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
 
 
 def _plain_dense(params) -> bool:
-    return bool(params) and all(
-        p.layout == torch.strided and p.dtype == torch.float32 and not p.is_complex() for p in params
-    ) and len({p.device for p in params}) == 1
+    return (
+        bool(params)
+        and all(p.layout == torch.strided and p.dtype == torch.float32 and not p.is_complex() for p in params)
+        and len({p.device for p in params}) == 1
+    )
 
 
 class FlatAdam(torch.optim.Adam):
@@ -104,8 +106,11 @@ class FlatAdam(torch.optim.Adam):
     def _is_linked(self) -> bool:
         # rolled back (state.clear()), rewound or loaded (a new state dict) since the link?
         state = self.state
-        return (state is self._linked_state and len(state) == len(self._params)
-                and state.get(self._params[0]) is self._first_entry)
+        return (
+            state is self._linked_state
+            and len(state) == len(self._params)
+            and state.get(self._params[0]) is self._first_entry
+        )
 
     def load_state_dict(self, state_dict) -> None:
         super().load_state_dict(state_dict)

@@ -50,8 +50,9 @@ CASES = {
     "text rnn sgd": _config("text", "rnn", "sgd"),
     "sine next-value": _config("sine"),
     "sine sequence sgd": _config("sine", mode="sequence"),
-    "classify": _config("classify", "lstm", examples=["pos: good day", "neg: bad day", "pos: fine", "neg: awful"],
-                        batch_examples=2),
+    "classify": _config(
+        "classify", "lstm", examples=["pos: good day", "neg: bad day", "pos: fine", "neg: awful"], batch_examples=2
+    ),
 }
 
 
