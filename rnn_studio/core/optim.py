@@ -29,6 +29,7 @@ is views into one buffer, which safetensors refuses to write.
 from __future__ import annotations
 
 import torch
+from torch.optim import optimizer as _torch_optimizer
 
 # a float32 step count stops at 2**24 (adding 1 rounds back); torch's Adam
 # keeps its step as a float32 tensor, so the bias corrections do the same
@@ -126,8 +127,8 @@ class FlatAdam(torch.optim.Adam):
 
     # -- the step --------------------------------------------------------------
     def step(self, closure=None):
-        if closure is not None or not self._fast:
-            return super().step(closure)
+        if closure is not None or not self._fast or _has_step_hooks(self):
+            return _hooked(type(self)._step_with_torch)(self, closure)
         params = self._params
         grads = [p.grad for p in params]
         group = self.param_groups[0]
@@ -159,12 +160,15 @@ class FlatAdam(torch.optim.Adam):
             torch._foreach_addcdiv_(params, self._exp_avg_views, self._denom_views, -step_size)
         return None
 
-    def _torch_step(self):
-        super().step()
+    def _step_with_torch(self, closure=None):
+        loss = _unwrapped(torch.optim.Adam.step)(self, closure)
         if self._linked_state is not None and self._is_linked():
-            values = self._steps.unique()
+            values = self._steps.unique()  # torch stepped the views: read its counts back
             self._step_value = float(values[0]) if len(values) == 1 else None
-        return None
+        return loss
+
+    def _torch_step(self):
+        return self._step_with_torch()
 
 
 class FastSGD(torch.optim.SGD):
@@ -185,12 +189,46 @@ class FastSGD(torch.optim.SGD):
         )
 
     def step(self, closure=None):
-        if closure is not None or not self._fast:
-            return super().step(closure)
+        if closure is not None or not self._fast or _has_step_hooks(self):
+            return _hooked(type(self)._step_with_torch)(self, closure)
         grads = [p.grad for p in self._params]
         lr = self.param_groups[0]["lr"]
         if any(g is None for g in grads) or isinstance(lr, torch.Tensor):
-            return super().step()
+            return self._step_with_torch()
         with torch.no_grad():
             torch._foreach_add_(self._params, grads, alpha=-lr)
         return None
+
+    def _step_with_torch(self, closure=None):
+        return _unwrapped(torch.optim.SGD.step)(self, closure)
+
+
+# torch wraps every optimizer class's step() in a profiler scope that also
+# runs step hooks (~15 us a step on the seeds' sizes). Ours is marked as
+# wrapped already, and goes through that wrapper only when a hook is registered.
+FlatAdam.step.hooked = True
+FastSGD.step.hooked = True
+
+
+def _has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
+    return bool(
+        optimizer._optimizer_step_pre_hooks
+        or optimizer._optimizer_step_post_hooks
+        or _torch_optimizer._global_optimizer_pre_hooks
+        or _torch_optimizer._global_optimizer_post_hooks
+    )
+
+
+_HOOKED: dict = {}
+
+
+def _hooked(step):
+    """torch's own wrapper (profiler scope, step hooks) around ``step``."""
+    if step not in _HOOKED:
+        _HOOKED[step] = torch.optim.Optimizer.profile_hook_step(step)
+    return _HOOKED[step]
+
+
+def _unwrapped(step):
+    """torch's step without the profiler wrapper it may carry (ours runs it, once)."""
+    return getattr(step, "__wrapped__", step)

@@ -112,3 +112,18 @@ def test_build_optimizer_types():
     params = [torch.nn.Parameter(torch.zeros(2))]
     assert isinstance(build_optimizer("adam", params, 0.1), torch.optim.Adam)
     assert isinstance(build_optimizer("sgd", params, 0.1), FastSGD)
+
+
+def test_step_hooks_and_closures_still_work():
+    trainer = Trainer(_config("text"), device="cpu")
+    seen = []
+    handle = trainer.optimizer.register_step_post_hook(lambda opt, args, kwargs: seen.append(1))
+    trainer.step()
+    handle.remove()
+    trainer.step()
+    assert seen == [1]
+    reference = Trainer(_config("text"), device="cpu")
+    reference.optimizer = torch.optim.Adam(reference.params, lr=0.01)
+    for _ in range(2):
+        reference.step()
+    assert all(torch.equal(a, b) for a, b in zip(trainer.params, reference.params, strict=True))
