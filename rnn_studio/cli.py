@@ -400,6 +400,11 @@ def cmd_train(args) -> int:
             check_writable_folder(args.save)
         trainer = Trainer(cfg)
         epochs_to_train = cfg.train.epochs
+    # Compute what is shown, when it is shown (issue 12): the CLI prints no
+    # dLoss/dh_t, so it takes it only where it is free and changes no loss.
+    from .core.models import traced_forward_is_plain
+
+    trainer.trace_time_grads = traced_forward_is_plain(trainer.model, trainer.device)
     goal = trainer.epoch + epochs_to_train
     progress = None if args.json else _Progress(goal, trainer=trainer)
     out = sys.stdout

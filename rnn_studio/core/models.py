@@ -368,6 +368,22 @@ class RecurrentNet(nn.Module):
         return out, hidden, grads_fn
 
 
+def traced_forward_is_plain(model: nn.Module, device) -> bool:
+    """Does ``forward_traced`` run the very forward ``forward`` runs (so the
+    trace costs a norm per step and changes no loss)? True for nn.RNN and
+    nn.GRU on CPU (hooks on torch's own per-step nodes), nn.RNN on CUDA (a
+    recursion in a hook) and the Elman layer; False for LSTM (written out
+    cell by cell: ~2.4x a plain step, and rounded differently from the fused
+    kernel) and GRU off CPU (stepped one time step at a time)."""
+    rnn = getattr(model, "rnn", None)
+    if not isinstance(model, RecurrentNet) or getattr(model, "directions", 1) != 1:
+        return True  # no trace is taken at all
+    device_type = torch.device(device).type
+    if isinstance(rnn, (ElmanRNN, nn.RNN)):
+        return True
+    return isinstance(rnn, nn.GRU) and device_type == "cpu"
+
+
 def _step_nodes(states: torch.Tensor):
     """[(node, output index)] of the autograd nodes that made h_0..h_{T-1}
     of the top layer, when torch built a batch-first layer from per-step

@@ -307,7 +307,7 @@ class Session:
         if self._until_paused or self._epochs_to_step or trainer.epoch < self._epochs:
             # built before the first step's clock starts (the first optimizer
             # imports torch._dynamo, ~1 s); a run with nothing to train never builds it
-            trainer.optimizer  # noqa: B018
+            getattr(trainer, "optimizer", None)
         emit(
             RunStarted(
                 parameters=trainer.parameter_count,

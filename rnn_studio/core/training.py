@@ -106,7 +106,6 @@ class Trainer:
         self.params = [p for p in self.model.parameters()]
         self._module_list = list(self.model.modules())
         self.param_names = [n for n, _ in self.model.named_parameters()]
-        tr = self.cfg.train
         # Built when first used: torch's first optimizer imports torch._dynamo
         # (~1 s), which `train --epochs 0`, `complete` and `inspect` never need.
         self._optimizer: torch.optim.Optimizer | None = None
@@ -132,6 +131,9 @@ class Trainer:
         else:
             self._trivial_loss = float(self.task.batch.targets.float().pow(2).mean()) + 1e-3
         self.rolled_back = False  # the last skipped step put the weights back one update
+        # ||dLoss/dh_t|| every time_grad_every steps; a watcher that shows no
+        # such view (the CLI) may turn it off where it is not free (traced_forward_is_plain)
+        self.trace_time_grads = True
 
     # -- the optimizer, built on first use -------------------------------------
     @property
@@ -334,7 +336,7 @@ class Trainer:
         self._zero_grad()
         hidden = None if reset else self._hidden
         every = self.cfg.train.time_grad_every
-        traced = every <= 1 or self.steps % every == 0
+        traced = self.trace_time_grads and (every <= 1 or self.steps % every == 0)
         grads_fn = None
         last = self._last_only
         if traced:
