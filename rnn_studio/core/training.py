@@ -40,7 +40,7 @@ from .devices import resolve_device
 from .errors import DataError
 from .models import build_model, parameter_count
 from .optim import build_optimizer
-from .resources import check_fits
+from .resources import check_fits, step_positions
 
 
 @dataclass
@@ -83,10 +83,14 @@ class Trainer:
         self.vocab = self.task.vocab
         size = len(self.vocab) if self.vocab is not None else 1
         self.classify = self.task.kind == "classify"
+        # refused before any memory is taken: the weights and what one step keeps for backpropagation
+        positions, batch_words = step_positions(self.task)
         if self.classify:
-            check_fits(self.cfg.model, size, self.task.num_classes, text=False, classify=True)
+            check_fits(self.cfg.model, size, self.task.num_classes, text=False, classify=True,
+                       positions=positions, batch_words=batch_words)
         else:
-            check_fits(self.cfg.model, size, size, text=self.task.kind == "text")
+            check_fits(self.cfg.model, size, size, text=self.task.kind == "text", positions=positions,
+                       batch_words=batch_words)
         self.model = build_model(self.cfg.model, self.task).to(self.device)
         # a next-value loss reads the last step's output only: so does the read-out (seed 002)
         self._last_only = getattr(self.task, "output", None) == "last" and self.task.kind == "sine"
