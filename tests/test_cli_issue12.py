@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_studio.cli import _Progress, main
+from rnn_studio.cli import _Progress
 from rnn_studio.core import resources
 from rnn_studio.core.config import defaults_for
 from rnn_studio.core.data import CorpusTask, Vocabulary
@@ -84,7 +84,7 @@ def test_progress_within_an_epoch_shows_step_chars_and_time_left(text_file):
     Session(trainer=trainer, epochs=1, flush_interval=0.0, thread_policy=False).run(listen)
     per_epoch = trainer.task.steps_per_epoch
     # once a rate is known: where the epoch stands, characters per second and the time left
-    assert any(f"epoch 0/2  step " in text and f"/{per_epoch:,}" in text and "chars/s" in text and "left" in text
+    assert any("epoch 0/2  step " in text and f"/{per_epoch:,}" in text and "chars/s" in text and "left" in text
                for text in seen), seen
 
 
