@@ -449,6 +449,9 @@ def cmd_train(args) -> int:
 
     if epochs_to_train > 0:
         trainer.optimizer  # noqa: B018 - built (torch._dynamo imported) before the clock starts, as before
+        from .core.resources import keep_freed_memory
+
+        keep_freed_memory()  # large tensors reused, not mapped afresh each step
     start = time.perf_counter()
     try:
         session.run(on_event, reraise=True)

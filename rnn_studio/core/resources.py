@@ -151,3 +151,32 @@ def apply_thread_policy(parameter_count: int, device_type: str = "cpu") -> None:
     threads = threads_for(parameter_count, device_type) or _default_threads
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+# glibc's malloc hands blocks over 128 KiB back to the system when they are
+# freed (and raises that bar only as it sees them), so a step of large
+# tensors (seed 002: 1000 x 20 x 32) maps and faults in fresh pages every
+# step: ~2x the page faults of the seed's own loop in a fresh process, ~7%
+# of its throughput (bench/README.md, issue 12). Keeping freed blocks for
+# reuse costs at most the trim threshold in resident memory.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+KEEP_BLOCKS_BELOW = 64 * 2**20
+KEEP_FREED_BYTES = 256 * 2**20
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to reuse freed blocks of up to 64 MiB instead of
+    returning them to the system after every step. True where it applied
+    (Linux with glibc); elsewhere nothing changes."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, KEEP_BLOCKS_BELOW)) and bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES))
+    except (OSError, AttributeError):
+        return False
+
