@@ -410,8 +410,8 @@ def bench_breakdown(repeats: int) -> None:
             timings.setdefault(f"whole step, {name}", []).append(time.perf_counter() - start)
     trace = median(timings["whole step, traced"]) - median(timings["whole step, untraced"])
     print("\n### Where a step's time goes, text seed 000 (microseconds per step, medians)\n")
-    print(f"{repeats * 100} steps each; the seed's loop takes ~{median(timings['whole step, untraced']) * 1e6:.0f} us "
-          "a step untraced\n")
+    print(f"{repeats * 100} steps each; a whole Trainer step takes ~{median(timings['whole step, untraced']) * 1e6:.0f} us "
+          "untraced\n")
     print("| what | us per step |")
     print("| --- | ---: |")
     for name, values in timings.items():
