@@ -135,17 +135,20 @@ def time_plain_sine(cfg: RunConfig, epochs: int, release: bool = False):
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
     losses = []
     clock = Clock()
+    rnn, fc, hidden_size = model.rnn, model.fc, model.hidden_size
     for _epoch in range(epochs):
         model.train()
         optimizer.zero_grad()
-        outputs, _ = model(X_train)
-        # seed 002's model reads out the last step only; ours reads out every step
-        loss = criterion(outputs[:, -1, 0], y_train)
+        # seed 002's BasicRNN.forward: zeros for h0, the read-out of the last step only
+        hidden = torch.zeros(1, X_train.size(0), hidden_size)
+        out, _ = rnn(X_train, hidden)
+        outputs = fc(out[:, -1, :])
+        loss = criterion(outputs.squeeze(), y_train)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())  # the seed keeps every epoch's loss
         if release:
-            del outputs, loss
+            del outputs, out, loss
     return clock.stop(), losses[9::10]
 
 
@@ -320,12 +323,112 @@ def bench_archs(archs, epochs: int, repeats: int) -> None:
         print(f"| {arch} | " + " | ".join(cells) + " |")
 
 
+# -- 5: where a step's time goes (issue 12) ---------------------------------------------------
+def bench_breakdown(repeats: int) -> None:
+    """Microseconds per step of each thing the trainer does beyond the seed's
+    loop, timed where it happens (a wrapper around each method, medians over
+    many steps), on seed 000's text task; the dLoss/dh_t trace, which runs
+    inside forward and backward, by difference (every step against never)."""
+    import io
+    import json
+    import os
+    import threading
+
+    from rnn_studio.core.models import RecurrentNet
+
+    cfg = with_every(defaults_for("text"), None)
+    timings: dict[str, list[float]] = {}
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = fn(*args, **kwargs)
+            timings.setdefault(name, []).append(time.perf_counter() - start)
+            return result
+        return wrapper
+
+    def instrumented(before: bool) -> Trainer:
+        """A trainer with each part timed; ``before``: the parts as they were before issue 12."""
+        when = " (before)" if before else " (now)"
+        trainer = fresh_trainer(cfg)
+        trainer._grad_norms = timed("loss + total + per-tensor norms (one _foreach_norm, one tolist)" + when,
+                                    trainer._grad_norms)
+        trainer._report = timed("StepReport (the step's figures as Python numbers)" + when, trainer._report)
+        model = trainer.model
+        if before:
+            trainer.optimizer = torch.optim.Adam(trainer.params, lr=cfg.train.lr)
+
+            def copy_weights(t=trainer):
+                with torch.no_grad():
+                    if t._previous_weights is None:
+                        t._previous_weights = [p.detach().clone() for p in t.params]
+                    else:
+                        torch._foreach_copy_(t._previous_weights, [p.detach() for p in t.params])
+
+            trainer._remember_weights = timed("weight copy for the divergence roll-back" + when, copy_weights)
+            model.encode = timed("one-hot of the batch" + when,
+                                 lambda x, m=model: torch.nn.functional.one_hot(x, m.vocab_size).to(torch.float32))
+        else:
+            trainer._remember_weights = timed("weight copy for the divergence roll-back" + when,
+                                              trainer._remember_weights)
+            model.encode = timed("one-hot of the batch" + when, lambda x, m=model: RecurrentNet.encode(m, x))
+        name = "torch.optim.Adam" if before else "core.optim.FlatAdam"
+        trainer.optimizer.step = timed(f"optimizer step, {name}" + when, trainer.optimizer.step)
+        return trainer
+
+    trainers = {False: instrumented(False), True: instrumented(True)}
+    for r in range(repeats):  # alternating blocks of 100 steps
+        for before in ((False, True) if r % 2 else (True, False)):
+            for _ in range(100):
+                trainers[before].step()
+    assert trainers[False].step().loss == trainers[True].step().loss
+    # a JSON row to a pipe: flushed every row (before) or on a 0.25 s timer (now)
+    read_end, write_end = os.pipe()
+    threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(read_end, 65536), b"")], daemon=True).start()
+    out = io.TextIOWrapper(io.FileIO(write_end, "w"), line_buffering=False)
+    row = {"epoch": 1, "loss": 0.17620618641376495, "grad_norm": 0.059438981115818024, "ms": 1.0123}
+    for flush_each in (True, False):
+        name = "JSON row to a pipe, flushed every row (before)" if flush_each else "JSON row, flushed on a timer (now)"
+        last = time.perf_counter()
+        for _ in range(repeats * 100):
+            start = time.perf_counter()
+            out.write(json.dumps(row) + "\n")
+            if flush_each or start - last >= 0.25:
+                out.flush()
+                last = start
+            timings.setdefault(name, []).append(time.perf_counter() - start)
+    out.close()
+    # the trace, by difference
+    for traced, name in ((True, "traced"), (False, "untraced")):
+        t = fresh_trainer(with_every(defaults_for("text"), 1))
+        t.trace_time_grads = traced
+        for _ in range(50):
+            t.step()
+        for _ in range(repeats * 100):
+            start = time.perf_counter()
+            t.step()
+            timings.setdefault(f"whole step, {name}", []).append(time.perf_counter() - start)
+    trace = median(timings["whole step, traced"]) - median(timings["whole step, untraced"])
+    print("\n### Where a step's time goes, text seed 000 (microseconds per step, medians)\n")
+    print(f"{repeats * 100} steps each; a whole Trainer step takes ~{median(timings['whole step, untraced']) * 1e6:.0f} us "
+          "untraced\n")
+    print("| what | us per step |")
+    print("| --- | ---: |")
+    for name, values in timings.items():
+        if not name.startswith("whole step"):
+            print(f"| {name} | {median(values) * 1e6:.1f} |")
+    print(f"| dLoss/dh_t trace: a traced step minus an untraced one | {trace * 1e6:.1f} |")
+    print(f"| dLoss/dh_t trace, amortised at the default every {cfg.train.time_grad_every} steps "
+          f"| {trace * 1e6 / cfg.train.time_grad_every:.1f} |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats: well under a minute, noisier")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads for both sides (default 1)")
     parser.add_argument(
-        "--only", default="text,sine,elman,archs", help="comma-separated subset of: text, sine, elman, archs"
+        "--only", default="text,sine,elman,archs,breakdown",
+        help="comma-separated subset of: text, sine, elman, archs, breakdown"
     )
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -370,6 +473,8 @@ def main(argv=None) -> None:
         bench_elman("sine sequence (seed 003)", 1, 20, 1, 6, 100 * n, 3 * n + 2)
     if "archs" in only:
         bench_archs(("rnn", "rnn-relu", "lstm", "gru", "elman"), epochs=100, repeats=3 if quick else 9)
+    if "breakdown" in only:
+        bench_breakdown(repeats=5 if quick else 20)
 
 
 if __name__ == "__main__":

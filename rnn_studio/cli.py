@@ -73,7 +73,7 @@ def _fraction(name):
 
 
 # options `train --resume` accepts; every other one would contradict the file's settings
-RESUME_OPTIONS = {"resume", "epochs", "save", "json", "device"}
+RESUME_OPTIONS = {"resume", "epochs", "save", "json", "json_every", "device"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N or mps")
     train.add_argument("--save", help="write a checkpoint here when training ends")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
+    train.add_argument("--json-every", metavar="N", type=_positive_int("--json-every"),
+                       help='with --json, also a row every N steps: {"event": "step", "step", "epoch", '
+                       '"epoch_step", "steps_per_epoch", "loss", "grad_norm", "lr", "steps_per_s"}')
     train.add_argument("--resume", metavar="CHECKPOINT", help="go on training the network in this file for "
                        "--epochs more epochs, exactly as if it had never stopped")
 
@@ -263,30 +266,98 @@ def config_from_args(args):
 
 
 class _Progress:
-    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+    """A one-line progress bar on stderr, redrawn at most 10 times a second.
 
-    def __init__(self, total: int, stream=sys.stderr):
+    Within a long epoch (a text file: thousands of windows) it shows the
+    step, characters per second and the time left, from the session's
+    metric batches; it draws only on a terminal."""
+
+    def __init__(self, total: int, stream=sys.stderr, trainer=None):
         self.total, self.stream = total, stream
         self.last_draw = 0.0
         self.start = time.perf_counter()
         self.enabled = stream.isatty() if hasattr(stream, "isatty") else False
+        task = getattr(trainer, "task", None)
+        self.steps_per_epoch = int(getattr(task, "steps_per_epoch", 1) or 1)
+        # characters read per step: a text file's streams x window
+        self.chars_per_step = (task.batch_size * task.window
+                               if getattr(task, "mode", None) == "corpus" else 0)
+        self.trainer = trainer
 
     def update(self, epoch: int, loss: float, steps: int, force: bool = False) -> None:
+        """At the end of an epoch."""
         now = time.perf_counter()
         if not self.enabled or (not force and now - self.last_draw < 0.1):
             return
         self.last_draw = now
         rate = steps / max(now - self.start, 1e-9)
+        self._draw(epoch, self.steps_per_epoch if self.steps_per_epoch > 1 else 0, loss, rate)
+
+    def update_steps(self, batch) -> None:
+        """From a ``StepBatch``: where the current epoch stands."""
+        now = time.perf_counter()
+        if not self.enabled or self.steps_per_epoch <= 1 or now - self.last_draw < 0.1 or not len(batch.loss):
+            return
+        self.last_draw = now
+        position = getattr(self.trainer, "epoch_position", 0)
+        self._draw(batch.epoch, position, float(batch.loss[-1]), batch.steps_per_s)
+
+    def _draw(self, epoch: int, position: int, loss: float, rate: float) -> None:
+        per_epoch = self.steps_per_epoch
+        done = epoch + (position / per_epoch if per_epoch > 1 else 0.0)
         width = 30
-        filled = int(width * epoch / self.total) if self.total else width
+        filled = min(width, int(width * done / self.total)) if self.total else width
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r[{bar}] epoch {epoch}/{self.total}  loss {loss:.4f}  {rate:,.0f} steps/s ")
+        line = f"\r[{bar}] epoch {epoch}/{self.total}"
+        if per_epoch > 1:
+            line += f"  step {position:,}/{per_epoch:,}"
+        line += f"  loss {loss:.4f}"
+        if self.chars_per_step:
+            line += f"  {rate * self.chars_per_step:,.0f} chars/s"
+        else:
+            line += f"  {rate:,.0f} steps/s"
+        left_steps = (self.total - epoch) * per_epoch - position
+        if rate > 0 and left_steps > 0:
+            line += f"  {_duration(left_steps / rate)} left"
+        self.stream.write(line + " ")
         self.stream.flush()
 
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+JSON_FLUSH_S = 0.25  # --json rows reach a pipe at most this late (issue 12: a flush per epoch cost ~5%)
+
+
+class _JsonRows:
+    """--json rows on stdout, flushed on a timer rather than after every row:
+    a reader on a pipe sees each row within a quarter of a second."""
+
+    def __init__(self, out):
+        self.out = out
+        self.last_flush = time.perf_counter()
+
+    def write(self, row: dict) -> None:
+        self.out.write(json.dumps(row) + "\n")
+        now = time.perf_counter()
+        if now - self.last_flush >= JSON_FLUSH_S:
+            self.out.flush()
+            self.last_flush = now
+
+    def flush(self) -> None:
+        self.out.flush()
+        self.last_flush = time.perf_counter()
 
 
 def _epoch_extras(trainer, valid_loss, accuracy, valid_accuracy) -> dict:
@@ -324,10 +395,13 @@ def _trainer_for_resume(args):
 
 def cmd_train(args) -> int:
     from .core.checkpoints import check_writable_folder, save_checkpoint
-    from .core.events import Diverged, EpochEnded, Warned
+    from .core.errors import DataError
+    from .core.events import Diverged, EpochEnded, StepBatch, StepEnded, Warned
     from .core.session import Session
     from .core.training import Trainer
 
+    if args.json_every is not None and not args.json:
+        raise DataError("--json-every is for --json: add --json, or drop --json-every")
     if args.resume is not None:
         if args.save:
             check_writable_folder(args.save)
@@ -339,12 +413,19 @@ def cmd_train(args) -> int:
             check_writable_folder(args.save)
         trainer = Trainer(cfg)
         epochs_to_train = cfg.train.epochs
+    # Compute what is shown, when it is shown (issue 12): the CLI prints no
+    # dLoss/dh_t, so it takes it only where it is free and changes no loss.
+    from .core.models import traced_forward_is_plain
+
+    trainer.trace_time_grads = traced_forward_is_plain(trainer.model, trainer.device)
     goal = trainer.epoch + epochs_to_train
-    progress = None if args.json else _Progress(goal)
+    progress = None if args.json else _Progress(goal, trainer=trainer)
     out = sys.stdout
+    rows = _JsonRows(out) if args.json else None
     # the window's loop, without its pause on divergence: a script has no
     # Resume button, so three skipped updates in a row end the run instead
-    session = Session(trainer=trainer, epochs=goal, epoch_events=True, pause_on_divergence=False)
+    session = Session(trainer=trainer, epochs=goal, epoch_events=True, pause_on_divergence=False,
+                      step_events_every=args.json_every or 0)
     final_loss = None
     final_extra: dict = {}
     diverged = False
@@ -354,14 +435,21 @@ def cmd_train(args) -> int:
         if isinstance(event, EpochEnded):
             final_loss = event.loss
             final_extra = _epoch_extras(trainer, event.valid_loss, event.accuracy, event.valid_accuracy)
-            if args.json:
-                row = {"epoch": event.epoch, "loss": event.loss, "grad_norm": event.grad_norm, "ms": event.ms,
-                       **final_extra}
-                out.write(json.dumps(row) + "\n")
-                out.flush()  # a reader on a pipe sees each epoch as it ends
+            if rows:
+                rows.write({"epoch": event.epoch, "loss": event.loss, "grad_norm": event.grad_norm, "ms": event.ms,
+                            **final_extra})
             else:
                 progress.update(event.epoch, event.loss, event.steps, force=event.epoch == goal)
+        elif isinstance(event, StepEnded):
+            rows.write({"event": "step", "step": event.step, "epoch": event.epoch, "epoch_step": event.epoch_step,
+                        "steps_per_epoch": event.steps_per_epoch, "loss": event.loss, "grad_norm": event.grad_norm,
+                        "lr": event.lr, "steps_per_s": event.steps_per_s})
+        elif isinstance(event, StepBatch):
+            if progress:
+                progress.update_steps(event)
         elif isinstance(event, Diverged):
+            if rows:
+                rows.flush()  # the rows before it, then the message
             sys.stderr.write(f"rnn-studio: step {event.step}: {event.reason}; update skipped "
                              f"(try a lower --lr or --clip)\n")
             if event.in_a_row >= 3 and not diverged:
@@ -372,8 +460,17 @@ def cmd_train(args) -> int:
         elif isinstance(event, Warned):
             sys.stderr.write(f"rnn-studio: warning: {event.message}\n")
 
+    if epochs_to_train > 0:
+        trainer.optimizer  # noqa: B018 - built (torch._dynamo imported) before the clock starts, as before
+        from .core.resources import keep_freed_memory
+
+        keep_freed_memory()  # large tensors reused, not mapped afresh each step
     start = time.perf_counter()
-    session.run(on_event, reraise=True)
+    try:
+        session.run(on_event, reraise=True)
+    finally:
+        if rows:
+            rows.flush()
     if diverged:
         return 1
     elapsed = time.perf_counter() - start

@@ -352,11 +352,11 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
             f"{path} does not fit its own settings (architecture or vocabulary mismatch): {_line(exc)}"
         ) from None
     state = _optimizer_state(raw.meta.get("optimizer"), tensors) if optimizer_ok else None
-    if state is not None:
-        try:
-            trainer.optimizer.load_state_dict(state)
-        except (ValueError, KeyError, TypeError, RuntimeError, IndexError):
-            state = None
+    if state is not None and not read_data and not require_data:
+        # opened for prompts: the optimizer (and torch._dynamo, ~1 s) only if it ever trains
+        trainer.defer_optimizer_state(state)
+    elif state is not None and not trainer.load_optimizer_state(state):
+        state = None
     if state is None and raw.meta.get("optimizer"):
         trainer.load_notes.append("its optimizer state did not match the network, so training goes on with a fresh one")
     trainer.saved_run_state = (run_state or {}, {n: tensors[n] for n in state_names})

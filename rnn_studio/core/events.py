@@ -93,6 +93,22 @@ class EpochMetrics:
 
 
 @dataclass(frozen=True)
+class StepEnded:
+    """One step, every ``step_events_every`` steps (``rnn-studio train --json-every N``):
+    where a long epoch stands, without waiting for its end."""
+
+    step: int  # optimizer steps so far in the run
+    epoch: int  # epochs completed
+    epoch_step: int  # steps taken in the current epoch (steps_per_epoch when this step ended it)
+    steps_per_epoch: int
+    loss: float  # of this step
+    grad_norm: float  # of this step, before clipping
+    lr: float
+    elapsed: float  # training seconds so far (pauses left out)
+    steps_per_s: float  # over about the last second
+
+
+@dataclass(frozen=True)
 class EpochEnded:
     """One epoch completed (only with ``Session(epoch_events=True)``: on the
     sentence and sine tasks an epoch is one step, and the window does not need

@@ -50,18 +50,74 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def check_fits(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True, classify: bool = False) -> int:
-    """Raise ConfigError if weights + gradients + Adam state would not fit in
-    half of the available memory; return the parameter count otherwise."""
+def estimate_activation_bytes(cfg: ModelConfig, input_size: int, output_size: int, positions: int,
+                              text: bool = True, classify: bool = False) -> int:
+    """Bytes a training step keeps for backpropagation over ``positions``
+    (batch x window) time steps: the encoded input, every layer's states
+    (torch keeps about gates + 2 vectors of ``hidden`` per step and layer:
+    the gate activations, the cell and the output), and the read-out's
+    logits with their softmax and gradient. An estimate, counted from the
+    shapes: it errs towards too much rather than too little."""
+    if positions <= 0:
+        return 0
+    gates = GATES.get(cfg.arch, 1)
+    dirs = 2 if cfg.bidirectional else 1
+    if (text and cfg.encoding == "embedding") or classify:
+        encoded = cfg.embedding_dim
+    else:
+        encoded = input_size  # one-hot: the vocabulary; sine: one value
+    per_position = encoded + 2  # + the indices (int64)
+    per_position += cfg.layers * dirs * (gates + 2) * cfg.hidden
+    if not classify:
+        per_position += 3 * output_size  # logits, softmax, their gradient
+    return int(positions) * per_position * 4
+
+
+def check_fits(cfg: ModelConfig, input_size: int, output_size: int, text: bool = True, classify: bool = False,
+               positions: int = 0, batch_words: str | None = None) -> int:
+    """Raise ConfigError if weights + gradients + Adam state, and the
+    activations of a step over ``positions`` (batch x window) time steps,
+    would not fit in half of the available memory; return the parameter
+    count otherwise. ``batch_words``: how the message names the batch
+    ("4,096 streams x windows of 2,048 characters")."""
     params = estimate_parameters(cfg, input_size, output_size, text, classify)
-    need = params * 4 * 4  # float32 weights, gradients, two Adam moments
+    weights = params * 4 * 4  # float32 weights, gradients, two Adam moments
+    activations = estimate_activation_bytes(cfg, input_size, output_size, positions, text, classify)
     available = available_memory_bytes()
-    if available is not None and need > available // 2:
+    if available is None:
+        return params
+    free = f"this machine has {available / 2**30:.1f} GiB free"
+    if weights > available // 2:
         raise ConfigError(
             f"a {cfg.layers}-layer {cfg.arch} with hidden size {cfg.hidden} has {params:,} parameters and needs about "
-            f"{need / 2**30:.1f} GiB to train; this machine has {available / 2**30:.1f} GiB free: choose fewer layers or a smaller hidden size"
+            f"{weights / 2**30:.1f} GiB to train; {free}: choose fewer layers or a smaller hidden size"
+        )
+    if weights + activations > available // 2:
+        what = batch_words or f"{positions:,} time steps at once"
+        raise ConfigError(
+            f"a batch of {what} through a {cfg.layers}-layer {cfg.arch} of {cfg.hidden} units needs about "
+            f"{activations / 2**30:.1f} GiB for what each step keeps for backpropagation (and "
+            f"{weights / 2**30:.1f} GiB for the weights); {free}: use a smaller batch or window, "
+            "or a smaller network"
         )
     return params
+
+
+def step_positions(task) -> tuple[int, str]:
+    """(batch x window of one training step, the same in words) for a built task."""
+    if getattr(task, "mode", None) == "corpus":
+        return task.batch_size * task.window, (
+            f"{task.batch_size:,} streams x windows of {task.window:,} characters")
+    batch = getattr(task, "batch", None)
+    if batch is None:
+        return 0, ""
+    rows = int(batch.inputs.shape[0])
+    per_step = min(rows, getattr(task, "batch_examples", 0) or rows)
+    steps = int(batch.inputs.shape[1])
+    if getattr(task, "kind", None) == "sine" and getattr(task, "mode", None) == "sequence":
+        return steps, f"one sequence of {steps:,} points"
+    what = {"sine": "windows", "classify": "examples"}.get(getattr(task, "kind", None), "sentences")
+    return per_step * steps, f"{per_step:,} {what} of {steps:,} steps"
 
 
 SMALL_MODEL_PARAMETERS = 50_000
@@ -95,3 +151,32 @@ def apply_thread_policy(parameter_count: int, device_type: str = "cpu") -> None:
     threads = threads_for(parameter_count, device_type) or _default_threads
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+# glibc's malloc hands blocks over 128 KiB back to the system when they are
+# freed (and raises that bar only as it sees them), so a step of large
+# tensors (seed 002: 1000 x 20 x 32) maps and faults in fresh pages every
+# step: ~2x the page faults of the seed's own loop in a fresh process, ~7%
+# of its throughput (bench/README.md, issue 12). Keeping freed blocks for
+# reuse costs at most the trim threshold in resident memory.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+KEEP_BLOCKS_BELOW = 64 * 2**20
+KEEP_FREED_BYTES = 256 * 2**20
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to reuse freed blocks of up to 64 MiB instead of
+    returning them to the system after every step. True where it applied
+    (Linux with glibc); elsewhere nothing changes."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, KEEP_BLOCKS_BELOW)) and bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES))
+    except (OSError, AttributeError):
+        return False
+

@@ -53,6 +53,7 @@ from .events import (
     Saved,
     SaveRequest,
     StepBatch,
+    StepEnded,
     Warned,
 )
 
@@ -108,7 +109,9 @@ class Session:
     ``after_epoch``: callables ``(trainer, report)`` run between steps after
     every completed epoch (``history.EvolutionRecorder.session_hook()``); what
     one returns, if not None, goes to the listener as an event. None given:
-    nothing more runs per step.
+    nothing more runs per step. ``step_events_every`` n > 0 sends ``StepEnded``
+    after every n-th step (an update that was applied), before that step's
+    ``EpochEnded``.
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class Session:
         pause_on_divergence: bool = True,
         thread_policy: bool = True,
         after_epoch: tuple | list = (),
+        step_events_every: int = 0,
     ):
         if cfg is None and trainer is None and load_path is None:
             raise ValueError("a Session needs a cfg, a trainer or a load_path")
@@ -142,6 +146,7 @@ class Session:
         self._pause_on_divergence = pause_on_divergence
         self._thread_policy = thread_policy
         self._after_epoch = tuple(after_epoch)
+        self._step_events_every = max(0, int(step_events_every))
         self._cond = threading.Condition()
         self._commands: collections.deque = collections.deque()
         self._stop = threading.Event()
@@ -301,6 +306,10 @@ class Session:
             # one torch thread for classroom-sized models: faster, and it leaves
             # the other core to the window (core.resources.threads_for says why)
             apply_thread_policy(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
+        if self._until_paused or self._epochs_to_step or trainer.epoch < self._epochs:
+            # built before the first step's clock starts (the first optimizer
+            # imports torch._dynamo, ~1 s); a run with nothing to train never builds it
+            getattr(trainer, "optimizer", None)
         emit(
             RunStarted(
                 parameters=trainer.parameter_count,
@@ -343,6 +352,9 @@ class Session:
             self._skipped_in_a_row = 0
             if report.warning:
                 emit(Warned(report.warning))
+            every = self._step_events_every
+            if every and report.step % every == 0:
+                self._step_ended(report)
             if report.epoch_done:
                 if self._epoch_events:
                     self._epoch_ended(report)
@@ -379,6 +391,23 @@ class Session:
         self._listener(Diverged(report.skipped, report.step, epoch, lr, clip, self._skipped_in_a_row, message))
         if self._pause_on_divergence:
             self._listener(Paused("diverged", message, epoch=epoch, lr=lr))
+
+    def _step_ended(self, report: StepReport) -> None:
+        trainer = self.trainer
+        per_epoch = int(getattr(trainer.task, "steps_per_epoch", 1))
+        self._listener(
+            StepEnded(
+                step=report.step,
+                epoch=report.epoch,
+                epoch_step=per_epoch if report.epoch_done else int(getattr(trainer, "epoch_position", 0)),
+                steps_per_epoch=per_epoch,
+                loss=report.loss,
+                grad_norm=report.grad_norm,
+                lr=report.lr,
+                elapsed=self._training_seconds(),
+                steps_per_s=self._rate,
+            )
+        )
 
     def _epoch_ended(self, report: StepReport) -> None:
         trainer_s = self._training_seconds()

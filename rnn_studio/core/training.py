@@ -39,7 +39,8 @@ from .data import Vocabulary, build_task
 from .devices import resolve_device
 from .errors import DataError
 from .models import build_model, parameter_count
-from .resources import check_fits
+from .optim import build_optimizer
+from .resources import check_fits, step_positions
 
 
 @dataclass
@@ -82,11 +83,17 @@ class Trainer:
         self.vocab = self.task.vocab
         size = len(self.vocab) if self.vocab is not None else 1
         self.classify = self.task.kind == "classify"
+        # refused before any memory is taken: the weights and what one step keeps for backpropagation
+        positions, batch_words = step_positions(self.task)
         if self.classify:
-            check_fits(self.cfg.model, size, self.task.num_classes, text=False, classify=True)
+            check_fits(self.cfg.model, size, self.task.num_classes, text=False, classify=True,
+                       positions=positions, batch_words=batch_words)
         else:
-            check_fits(self.cfg.model, size, size, text=self.task.kind == "text")
+            check_fits(self.cfg.model, size, size, text=self.task.kind == "text", positions=positions,
+                       batch_words=batch_words)
         self.model = build_model(self.cfg.model, self.task).to(self.device)
+        # a next-value loss reads the last step's output only: so does the read-out (seed 002)
+        self._last_only = getattr(self.task, "output", None) == "last" and self.task.kind == "sine"
         # the order of each epoch's minibatches (seed 002's DataLoader(shuffle=True))
         self.shuffle_generator = torch.Generator().manual_seed(seed)
         self._order_state: torch.Tensor | None = None  # the generator before this epoch's draw
@@ -103,15 +110,11 @@ class Trainer:
         self.params = [p for p in self.model.parameters()]
         self._module_list = list(self.model.modules())
         self.param_names = [n for n, _ in self.model.named_parameters()]
-        tr = self.cfg.train
-        if tr.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(self.params, lr=tr.lr)
-        else:
-            self.optimizer = torch.optim.Adam(self.params, lr=tr.lr)
-        self.scheduler = (
-            torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, mode="min", factor=0.5, patience=5)
-            if tr.plateau else None
-        )
+        # Built when first used: torch's first optimizer imports torch._dynamo
+        # (~1 s), which `train --epochs 0`, `complete` and `inspect` never need.
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._scheduler = None
+        self._pending_optimizer_state: dict | None = None  # a checkpoint's, loaded when the optimizer is built
         self.steps = 0
         self.epoch = 0
         self.first_epoch_loss: float | None = None
@@ -132,17 +135,71 @@ class Trainer:
         else:
             self._trivial_loss = float(self.task.batch.targets.float().pow(2).mean()) + 1e-3
         self.rolled_back = False  # the last skipped step put the weights back one update
+        # ||dLoss/dh_t|| every time_grad_every steps; a watcher that shows no
+        # such view (the CLI) may turn it off where it is not free (traced_forward_is_plain)
+        self.trace_time_grads = True
+
+    # -- the optimizer, built on first use -------------------------------------
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        if self._optimizer is None:
+            self._build_optimizer()
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        self._optimizer = optimizer
+
+    @property
+    def scheduler(self):
+        if self._optimizer is None and self.cfg.train.plateau:
+            self._build_optimizer()
+        return self._scheduler
+
+    def _build_optimizer(self) -> None:
+        tr = self.cfg.train
+        # torch's Adam/SGD, stepped over all parameters at once (core.optim: same numbers, ~10x cheaper)
+        self._optimizer = build_optimizer(tr.optimizer, self.params, tr.lr)
+        self._scheduler = (
+            torch.optim.lr_scheduler.ReduceLROnPlateau(self._optimizer, mode="min", factor=0.5, patience=5)
+            if tr.plateau else None
+        )
+        state, self._pending_optimizer_state = self._pending_optimizer_state, None
+        if state is not None and not self.load_optimizer_state(state):
+            self.load_notes = [*getattr(self, "load_notes", []),
+                               "its optimizer state did not match the network, so training goes on with a fresh one"]
+
+    def load_optimizer_state(self, state: dict) -> bool:
+        """Load a checkpoint's optimizer state; False (and a fresh optimizer) if it does not fit."""
+        try:
+            self.optimizer.load_state_dict(state)
+        except (ValueError, KeyError, TypeError, RuntimeError, IndexError):
+            self._optimizer = None
+            self._pending_optimizer_state = None
+            self._build_optimizer()
+            return False
+        return True
+
+    def defer_optimizer_state(self, state: dict) -> None:
+        """Keep ``state`` for when the optimizer is built (a trainer opened for prompts may never build it)."""
+        if self._optimizer is None:
+            self._pending_optimizer_state = state
+        else:
+            self.load_optimizer_state(state)
 
     # -- settings that may change between steps ---------------------------------
     @property
     def lr(self) -> float:
+        if self._optimizer is None and self._pending_optimizer_state is None:
+            return float(self.cfg.train.lr)  # what the optimizer will be built with
         return float(self.optimizer.param_groups[0]["lr"])
 
     def set_lr(self, lr: float) -> None:
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"learning rate must be a positive finite number, got {lr!r}")
-        for group in self.optimizer.param_groups:
-            group["lr"] = float(lr)
+        if self._optimizer is not None or self._pending_optimizer_state is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(lr)
         self.cfg.train.lr = float(lr)
 
     def set_clip(self, clip: float) -> None:
@@ -151,6 +208,11 @@ class Trainer:
     @property
     def parameter_count(self) -> int:
         return parameter_count(self.model)
+
+    @property
+    def epoch_position(self) -> int:
+        """Steps taken in the current epoch (0 at its start)."""
+        return self._position if self._batches is not None else 0
 
     @property
     def finished(self) -> bool:
@@ -213,20 +275,22 @@ class Trainer:
         return None
 
     def _remember_weights(self) -> None:
-        # one foreach copy per step: ~1% of a seed-sized step (bench/README.md)
+        # one foreach copy per step, straight from the parameters (no detached
+        # list to build): ~3 us of a seed-sized step
         with torch.no_grad():
             if self._previous_weights is None:
                 self._previous_weights = [p.detach().clone() for p in self.params]
             else:
-                torch._foreach_copy_(self._previous_weights, [p.detach() for p in self.params])
+                torch._foreach_copy_(self._previous_weights, self.params)
 
     def _roll_back(self) -> None:
         self.rolled_back = False
         if self._previous_weights is None:
             return
         with torch.no_grad():
-            torch._foreach_copy_([p.detach() for p in self.params], self._previous_weights)
-        self.optimizer.state.clear()
+            torch._foreach_copy_(self.params, self._previous_weights)
+        if self._optimizer is not None:
+            self._optimizer.state.clear()
         self._previous_weights = None  # one step back only: those weights gave a finite loss
         self.rolled_back = True
 
@@ -276,10 +340,16 @@ class Trainer:
         self._zero_grad()
         hidden = None if reset else self._hidden
         every = self.cfg.train.time_grad_every
-        traced = every <= 1 or self.steps % every == 0
+        traced = self.trace_time_grads and (every <= 1 or self.steps % every == 0)
         grads_fn = None
+        last = self._last_only
         if traced:
-            out, hidden, grads_fn = self.model.forward_traced(batch.inputs, hidden)
+            if last:
+                out, hidden, grads_fn = self.model.forward_traced(batch.inputs, hidden, last_only=True)
+            else:
+                out, hidden, grads_fn = self.model.forward_traced(batch.inputs, hidden)
+        elif last:
+            out, hidden = self.model(batch.inputs, hidden, last_only=True)
         else:
             out, hidden = self.model(batch.inputs, hidden)
         loss = self._loss(out, batch.targets)
@@ -525,7 +595,8 @@ class Trainer:
         from .history import restore_snapshot
 
         restore_snapshot(self.model, snapshot)
-        self.optimizer.state.clear()
+        if self._optimizer is not None:
+            self._optimizer.state.clear()
         self.epoch, self.steps = int(snapshot.epoch), int(snapshot.step)
         self._batches, self._position, self._hidden = None, 0, None
         self._epoch_losses, self._epoch_correct, self._epoch_seen = [], 0, 0
