@@ -18,7 +18,10 @@ the studio's to float rounding (tests/test_export_script.py measures it).
 Supported: the text task on typed sentences and both sine modes, with any
 architecture (rnn, rnn-relu, lstm, gru, the from-scratch Elman cell), one-hot
 or embedding, layers, dropout, the default/xavier/seed003 initialisations,
-clipping, minibatches, validation and the plateau schedule. Refused
+clipping, minibatches, validation and the plateau schedule; all to float
+rounding except an LSTM with dropout between layers, whose masks the studio
+draws in another order on the steps it traces (the script's header says so).
+Refused
 (``ExportError``, one line): classify and training on a text file; their
 data (a file) is not part of the settings, and a script that read it
 differently would train on something else.
@@ -27,10 +30,11 @@ differently would train on something else.
 from __future__ import annotations
 
 import math
+import textwrap
 
 from .config import SEED_SENTENCES, RunConfig, resolved_valid_fraction, validate
 from .errors import StudioError
-from .text import UNKNOWN, clean_sentences
+from .text import clean_sentences
 
 
 class ExportError(StudioError):
@@ -90,7 +94,7 @@ class _Writer:
         return "\n\n".join(p.strip("\n") for p in parts if p) + "\n"
 
     def header(self) -> str:
-        t, m, tr = self.t, self.m, self.tr
+        m, tr = self.m, self.tr
         if self.text_task:
             what = ("next character of typed sentences (seeds 000/001: 'hey how are you', 'good i am fine', "
                     "'have a nice day')" if tuple(self.sentences) == SEED_SENTENCES else
@@ -105,12 +109,17 @@ class _Writer:
             "step); this script does not check: a diverging run shows nan.",
         ]
         if m.arch == "lstm" and not self.sequence:
-            differences.append("LSTM: every 10th step the studio runs the same LSTM cell by cell to measure "
-                               "dLoss/dh_t; that can change the last float digits, not the 4th significant one.")
+            if m.layers > 1 and m.dropout:
+                differences.append("LSTM with dropout between layers: every 10th step the studio runs the LSTM "
+                                   "cell by cell to measure dLoss/dh_t and draws those dropout masks in another "
+                                   "order, so the losses here follow the same course but not to the digit.")
+            else:
+                differences.append("LSTM: every 10th step the studio runs the same LSTM cell by cell to measure "
+                                   "dLoss/dh_t; that can change the last float digits, not the 4th significant one.")
         lines = [
             '"""train.py: a run exported from RNN Studio (rnn-studio export-script).',
             "",
-            f"Task: {what}.",
+            textwrap.fill(f"Task: {what}.", 96, subsequent_indent="  "),
             f"Model: {m.arch}, {m.layers} layer(s) of {m.hidden} units"
             + (f", {m.encoding}" if self.text_task else "")
             + (f", dropout {m.dropout:g}" if m.dropout else "") + f", initialisation {m.init}.",
@@ -124,7 +133,7 @@ class _Writer:
             "With the same settings the losses are the studio's, epoch for epoch.",
             "",
             "Differences from the studio:",
-            *[f"- {d}" for d in differences],
+            *[textwrap.fill(d, 96, initial_indent="- ", subsequent_indent="  ") for d in differences],
             '"""',
             "",
             "import json",
@@ -178,7 +187,9 @@ class _Writer:
 
     def data(self) -> str:
         if self.text_task:
-            return TEXT_DATA + (TEXT_SPLIT if self.valid_fraction > 0 else TEXT_NO_SPLIT) + TEXT_TENSORS
+            if self.valid_fraction > 0:
+                return TEXT_DATA + TEXT_SPLIT + TEXT_TENSORS + "valid_x, valid_y = encode(valid_sentences)\n"
+            return TEXT_DATA + TEXT_NO_SPLIT + TEXT_TENSORS
         if self.sequence:
             return SINE_SEQUENCE_DATA
         return SINE_WINDOWS_DATA
@@ -349,8 +360,6 @@ def encode(sentences):
 
 
 train_x, train_y = encode(train_sentences)
-if VALID_FRACTION > 0:
-    valid_x, valid_y = encode(valid_sentences)
 """
 
 SINE_WINDOWS_DATA = """
