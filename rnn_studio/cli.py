@@ -1,5 +1,5 @@
 """Command line: ``rnn-studio`` (the window, ``--lesson FILE``), ``train``, ``complete``, ``classify``,
-``inspect`` and ``lesson check|play``.
+``inspect``, ``lesson check|play`` and ``export-script``.
 
 A user's mistake never ends in a traceback: each is one line on stderr and
 exit status 2. Training runs the same ``Trainer``, stepped by the same
@@ -174,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--json", action="store_true", help="one JSON object per step, then one for the end")
     play.add_argument("--device", default="cpu", help="cpu (default: the numbers the lesson's text states), "
                       "auto, cuda, cuda:N or mps")
+
+    exp = sub.add_parser("export-script", help="write a standalone plain-PyTorch train.py that trains the "
+                         "network in a checkpoint from scratch with its settings and seed")
+    exp.add_argument("--checkpoint", required=True)
+    exp.add_argument("--out", required=True, metavar="FILE.py", help="where to write the script")
 
     cls = sub.add_parser("classify", help="classify a text with a trained classifier")
     cls.add_argument("--checkpoint", required=True)
@@ -602,6 +607,22 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_export_script(args) -> int:
+    from .core.atomic import atomic_write, check_writable_folder
+    from .core.checkpoints import read_config
+    from .core.errors import DataError
+    from .core.script_export import script_for
+
+    if not args.out.strip():
+        raise DataError("--out is empty: give the path of the script to write (e.g. train.py)")
+    check_writable_folder(args.out)
+    cfg = read_config(args.checkpoint)
+    text = script_for(cfg)
+    written = atomic_write(args.out, lambda fh: fh.write(text.encode("utf-8")))
+    sys.stdout.write(f"script written to {written}; run it with: python {args.out}\n")
+    return 0
+
+
 def cmd_lesson(args) -> int:
     from .core.lessons import load_lesson
 
@@ -694,6 +715,8 @@ def main(argv=None) -> int:
             return cmd_inspect(args)
         if args.command == "lesson":
             return cmd_lesson(args)
+        if args.command == "export-script":
+            return cmd_export_script(args)
         return open_studio()
     except StudioError as exc:
         sys.stderr.write(f"rnn-studio: error: {exc}\n")

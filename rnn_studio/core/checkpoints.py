@@ -190,6 +190,22 @@ def read_checkpoint(path: str) -> dict:
     return payload
 
 
+def read_config(path: str) -> RunConfig:
+    """The checked settings saved in a checkpoint, without reading its
+    weights or its data (export-script needs only these)."""
+    raw, fh = _open(path)
+    with fh:
+        _require_sections(raw)
+        try:
+            return _checked_config(path, raw.meta["config"])
+        except CheckpointError:
+            raise
+        except StudioError as exc:
+            raise CheckpointError(f"{path} holds settings this version cannot use: {_line(exc)}") from None
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
+
+
 def _require_sections(raw: io_.RawCheckpoint) -> None:
     if raw.meta.get("format") != FORMAT:
         raise CheckpointError(f"{raw.path} is not an RNN Studio checkpoint")
