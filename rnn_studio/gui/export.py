@@ -123,7 +123,7 @@ class MetricsRecord(QObject):
         with open(path, "w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
             out.writerow(["step", "loss", "grad_norm", "lr"])
-            out.writerows((int(s), repr(float(l)), repr(float(g)), repr(float(r))) for s, l, g, r in self.steps)
+            out.writerows((int(step), *(repr(float(v)) for v in values)) for step, *values in self.steps)
         written.append(path)
         if self.epochs:
             path = os.path.join(folder, "epochs.csv")

@@ -90,6 +90,7 @@ class LessonPlayer(QObject):
         self._last_loss: float | None = None
         self._finished = False
         self._diverged = False
+        self._passed: set[int] = set()  # steps whose wait was met
         panel.backRequested.connect(self.back)
         panel.nextRequested.connect(self.next)
         panel.closeRequested.connect(self.close)
@@ -117,6 +118,7 @@ class LessonPlayer(QObject):
             return False
         self.close(quiet=True)
         self.lesson = lesson
+        self._passed = set()
         self.panel.show()
         self.go(0)
         summary = " ".join(lesson.summary.split())
@@ -280,9 +282,12 @@ class LessonPlayer(QObject):
 
     def wait_met(self) -> bool:
         step = self.step
-        if step is None or step.wait is None:
-            return True
-        return step.wait.met(self._epoch - self._base, self._last_loss, self._finished, self._diverged)
+        if step is None or step.wait is None or self.index in self._passed:
+            return True  # a step the class has been through stays open when it comes back to it
+        met = step.wait.met(self._epoch - self._base, self._last_loss, self._finished, self._diverged)
+        if met:
+            self._passed.add(self.index)
+        return met
 
     def _show_wait(self) -> None:
         step = self.step
