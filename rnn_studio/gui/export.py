@@ -147,6 +147,7 @@ class Exporter(QObject):
         self.exportMenu = QMenu("&Export", window)
         self.exportMenu.setObjectName("exportMenu")
         self.exportMenu.setToolTipsVisible(True)
+        self.exportMenu.menuAction().setObjectName("exportMenuAction")
         self.exportMenu.aboutToShow.connect(self._fill_menu)
         self.copyPlotAction = QAction("&Copy plot to clipboard", window)
         self.copyPlotAction.setObjectName("copyPlotAction")
