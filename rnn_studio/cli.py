@@ -665,12 +665,6 @@ def open_studio(lesson: str | None = None) -> int:
 
     if lesson is None:
         return run_app()
-    import inspect
-
-    if "lesson" not in inspect.signature(run_app).parameters:
-        sys.stderr.write("rnn-studio: error: this version of the window cannot open lessons yet; "
-                         "'rnn-studio lesson play FILE' plays one without a window\n")
-        return EXIT_USAGE
     return run_app(lesson=lesson)
 
 

@@ -103,7 +103,7 @@ def xcb_fix_line(packages: list[str]) -> str:
     )
 
 
-def run_app(argv=None) -> int:
+def run_app(argv=None, lesson: str | None = None) -> int:
     if not _has_display():
         sys.stderr.write(
             "rnn-studio: no display found, so the studio window cannot open; "
@@ -125,4 +125,6 @@ def run_app(argv=None) -> int:
     # the window paints first; torch loads behind it and the GPUs join the device list
     window = MainWindow(defer_torch=True)
     window.show()
+    if lesson:
+        window.open_lesson(lesson)
     return app.exec()

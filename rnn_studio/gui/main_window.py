@@ -48,9 +48,12 @@ from ..core.events import Classified, Completion, Loaded, Paused, Predictions, R
 from .control_bar import ControlBar, FittedProgressBar, RunButton
 from .controls import STEP_TIP, TRAIN_TIP, Controls, ask_to_discard
 from .device_list import DeviceList
+from .export import Exporter
 from .file_actions import FileActions
 from .inside import InsideViews
 from .keys import SpaceToPause, WheelScrollsThePanel
+from .lesson_panel import LessonPanel
+from .lesson_player import LessonPlayer
 from .menus import Menus
 from .panels.accuracy_plot import AccuracyView
 from .panels.common import MessageBar, tooltip
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
             restoring=self.controls.restoring,
         )
         self._connect()
+        self._build_lessons_and_export()
         self._keeper.restore()
         self.views.show_task(self.controls.view_task(), self.dataPanel.sine_mode)
         self._update_controls()
@@ -426,6 +430,43 @@ class MainWindow(QMainWindow):
             "weights, compute the same outputs and gradients."
         )
         self.menus.helpMenu.insertAction(self.aboutAction, self.elmanCheckAction)
+
+    def _build_lessons_and_export(self) -> None:
+        """Issue 11: the lesson panel (a dock, shown while a lesson is open), File → Open
+        lesson…/Save as lesson…, and File → Export with Copy plot and Export run…"""
+        self.lessonPanel = LessonPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lessonPanel)
+        self.lessonPanel.hide()
+        self.lessons = LessonPlayer(self, self.lessonPanel)
+        file_menu, before = self.menus.fileMenu, self.restoreDefaultsAction
+        self.openLessonAction = QAction("Open &lesson…", self)
+        self.openLessonAction.setObjectName("openLessonAction")
+        self.openLessonAction.setToolTip("Open a lesson file (.toml): its steps set, lock and explain the controls.")
+        self.openLessonAction.triggered.connect(self.lessons.open_clicked)
+        self.saveLessonAction = QAction("Save as lesso&n…", self)
+        self.saveLessonAction.setObjectName("saveLessonAction")
+        self.saveLessonAction.setToolTip("Write the settings on the left, a text you type and the controls to "
+                                         "lock or hide as a lesson file.")
+        self.saveLessonAction.triggered.connect(self.lessons.save_clicked)
+        for action in (self.openLessonAction, self.saveLessonAction):
+            self.addAction(action)
+            file_menu.insertAction(before, action)
+        file_menu.insertSeparator(before)
+        self.exporter = Exporter(self, file_menu, before)
+        self.exportMenu = self.exporter.exportMenu
+        self.copyPlotAction = self.exporter.copyPlotAction
+        self.exportRunAction = self.exporter.exportRunAction
+
+    def open_lesson(self, path: str) -> bool:
+        """Open the lesson at ``path`` (False, with the line and reason, when the file has an error)."""
+        return self.lessons.open_lesson(path)
+
+    def settings_shown(self) -> None:
+        """The controls were set from a file (an opened model, a lesson step): show what they mean now."""
+        self.views.show_task(self.controls.view_task(), self.dataPanel.sine_mode)
+        self._update_controls()
+        self._update_parameter_count()
+        self.controls.schedule_autosave()
 
     def _build_toolbar(self, parent) -> QWidget:
         bar = ControlBar(parent)  # fits its width: see rnn_studio/gui/control_bar.py

@@ -197,7 +197,10 @@ def test_the_menus_hold_every_action_and_the_toolbar_shares_them(window):
     menus = {name: w.findChild(QWidget, name) for name in ("fileMenu", "runMenu", "viewMenu", "helpMenu")}
     assert all(menus.values()), menus
     names = {name: [a.objectName() for a in menu.actions() if not a.isSeparator()] for name, menu in menus.items()}
-    assert names["fileMenu"] == ["openModelAction", "saveModelAction", "restoreDefaultsAction", "quitAction"]
+    assert names["fileMenu"] == [
+        "openModelAction", "saveModelAction", "openLessonAction", "saveLessonAction", "exportMenuAction",
+        "copyPlotAction", "exportRunAction", "restoreDefaultsAction", "quitAction",
+    ]
     assert names["runMenu"] == ["trainAction", "pauseAction", "stepAction", "stopAction", "resetAction"]
     assert {"projectorModeAction", "logScaleAction", "settingsPanelAction"} <= set(names["viewMenu"])
     assert names["helpMenu"] == ["viewsHelpAction", "shortcutsAction", "elmanCheckAction", "aboutAction"]
