@@ -402,7 +402,12 @@ def check_plain(path: str, value) -> None:
         elif isinstance(item, (list, tuple)):
             if depth >= MAX_DEPTH:
                 raise CheckpointError(f"{path} was refused: its settings are nested more than {MAX_DEPTH} deep")
-            stack.extend((child, depth + 1) for child in item)
+            # a plain loop, not a generator expression: the window runs this in a worker
+            # thread, and the GUI thread's garbage collector traversing a generator that
+            # is mid-run in another thread crashed the interpreter (SIGSEGV in the GUI
+            # tests, twice, always with a worker here)
+            for child in item:
+                stack.append((child, depth + 1))
         elif item is None or isinstance(item, (bool, int, float, str)):
             if isinstance(item, int) and not isinstance(item, bool) and abs(item) > 2**63:
                 raise damaged(path)
