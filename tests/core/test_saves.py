@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -29,20 +28,6 @@ def _trainer(hidden: int) -> Trainer:
     trainer = Trainer(cfg)
     trainer.step()
     return trainer
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 64 KiB tmpfs: a seed checkpoint (~10 KB) fits, a hidden-64 one does not."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    folder = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
-    folder.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode(errors='replace').strip()}")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
 def test_disk_full_during_the_write_is_one_line_and_keeps_the_old_file(small_disk):

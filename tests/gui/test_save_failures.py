@@ -4,27 +4,8 @@ and a save through a symbolic link says where it wrote."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import uuid
-
-import pytest
-
 from rnn_studio.core.checkpoints import load_trainer
 from tests.gui.test_files import save, train_to_the_end
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    folder = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
-    folder.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode(errors='replace').strip()}")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
 def test_disk_full_in_the_window_is_one_plain_line_and_keeps_the_old_file(window, qtbot, small_disk):
