@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 from ..core.config import RunConfig
 from ..core.errors import StudioError
 from ..core.events import StepBatch
+from ..core.series import MAX_ROWS, StridedTable
 from .status_display import sentence
 
 try:  # written by another part of issue 11; the run export says when it is missing
@@ -100,39 +101,49 @@ def _render_svg(plot: pg.PlotWidget, path: str) -> None:
 
 
 class MetricsRecord(QObject):
-    """Every step and epoch of the network on screen, as the runner sent them."""
+    """Every step and epoch of the network on screen, as the runner sent them,
+    in bounded tables (``core.series.StridedTable``): up to ``MAX_ROWS`` steps
+    (and epochs) every one; beyond, every other one, then every fourth...,
+    evenly spaced, the first column saying which. An all-night run stays
+    under 2 x MAX_ROWS x 8 x (4 + 5) bytes (72 MiB at the default)."""
 
-    def __init__(self, runner, parent=None):
+    STEP_COLUMNS = ("step", "loss", "grad_norm", "lr")
+    EPOCH_COLUMNS = ("epoch", "loss", "valid_loss", "accuracy", "valid_accuracy")
+
+    def __init__(self, runner, parent=None, max_rows: int = MAX_ROWS):
         super().__init__(parent)
-        self.steps: list[tuple] = []
-        self.epochs: list = []
+        self.steps = StridedTable(len(self.STEP_COLUMNS), max_rows=max_rows)
+        self.epochs = StridedTable(len(self.EPOCH_COLUMNS), capacity=64, max_rows=max_rows)
         runner.batch.connect(self.add)
         runner.networkChanged.connect(self.clear)
 
     def clear(self) -> None:
-        self.steps, self.epochs = [], []
+        self.steps.clear()
+        self.epochs.clear()
 
     def add(self, batch: StepBatch) -> None:
-        columns = (batch.step, batch.loss, batch.grad_norm, batch.lr)
-        self.steps.extend(zip(*(c.tolist() for c in columns), strict=True))
-        self.epochs.extend(batch.epochs_done)
+        self.steps.extend(batch.step, batch.loss, batch.grad_norm, batch.lr)
+        if batch.epochs_done:
+            figures = [[e.epoch, *(np.nan if v is None else v for v in (e.loss, e.valid_loss, e.accuracy,
+                                                                       e.valid_accuracy))]
+                       for e in batch.epochs_done]
+            self.epochs.extend(*np.asarray(figures, dtype=np.float64).T)
 
     def write(self, folder: str) -> list[str]:
         written = []
         path = os.path.join(folder, "metrics.csv")
         with open(path, "w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
-            out.writerow(["step", "loss", "grad_norm", "lr"])
-            out.writerows((int(step), *(repr(float(v)) for v in values)) for step, *values in self.steps)
+            out.writerow(self.STEP_COLUMNS)
+            out.writerows((int(step), *(repr(float(v)) for v in values)) for step, *values in self.steps.rows())
         written.append(path)
-        if self.epochs:
+        if self.epochs.size:
             path = os.path.join(folder, "epochs.csv")
             with open(path, "w", newline="", encoding="utf-8") as handle:
                 out = csv.writer(handle)
-                out.writerow(["epoch", "loss", "valid_loss", "accuracy", "valid_accuracy"])
-                for e in self.epochs:
-                    out.writerow([e.epoch, *("" if v is None else repr(float(v))
-                                             for v in (e.loss, e.valid_loss, e.accuracy, e.valid_accuracy))])
+                out.writerow(self.EPOCH_COLUMNS)
+                for epoch, *values in self.epochs.rows():
+                    out.writerow([int(epoch), *("" if not np.isfinite(v) else repr(float(v)) for v in values)])
             written.append(path)
         return written
 

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.events import Predictions, RunStarted, StepBatch
-from .panels.common import GrowingBuffer
+from ..core.series import EnvelopeSeries
 
 # The timer ticks at least this far apart; each tick redraws one view whose data
 # changed (plots update when their data changed, never per training step).
@@ -91,7 +91,7 @@ class LiveViews(QObject):
         self.accuracy, self.examples, self.confusion = accuracy, examples, confusion
         self.reading_stack = reading_stack
         self._pace_now = pace
-        self.lr_history = GrowingBuffer(2)  # (step, learning rate) as the trainer reported them
+        self.lr_history = EnvelopeSeries(2)  # (step, learning rate) as the trainer reported them
         self.last_batch: StepBatch | None = None  # the frame shown
         self.task = ""  # the task the views are set up for
         self._pending: list[StepBatch] = []

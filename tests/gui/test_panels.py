@@ -9,7 +9,7 @@ from rnn_studio.core.config import ARCHITECTURES, MAX_SENTENCES_CHARS, ModelConf
 from rnn_studio.core.data import SentenceTask, build_task, clean_sentences
 from rnn_studio.core.errors import DataError
 from rnn_studio.core.models import build_model, parameter_count
-from rnn_studio.gui.panels.common import GrowingBuffer
+from rnn_studio.core.series import EnvelopeSeries
 from rnn_studio.gui.panels.data_panel import PRESETS, DataPanel, SentencesEdit, cut_long_lines
 from rnn_studio.gui.panels.gradient_panel import short_name
 from rnn_studio.gui.panels.model_panel import count_parameters
@@ -43,8 +43,8 @@ def test_every_preset_is_trainable_and_explained():
         assert len(explanation) > 30
 
 
-def test_growing_buffer_keeps_every_point():
-    buffer = GrowingBuffer(2, capacity=4)
+def test_curve_buffer_keeps_every_point_under_its_bound():
+    buffer = EnvelopeSeries(2, capacity=4)
     for start in range(0, 1000, 7):
         steps = np.arange(start, start + 7, dtype=float)
         buffer.extend(steps, steps * 2)

@@ -14,12 +14,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from ...core.series import EnvelopeSeries
 from .common import (
     BLUE,
     GREY,
     LABEL_PT,
     ORANGE,
-    GrowingBuffer,
     explanation_tip,
     make_plot,
     plot_text,
@@ -67,8 +67,8 @@ class AccuracyView:
         self.chance.hide()
         item.setYRange(0, 1.02, padding=0)
         item.getViewBox().setLimits(yMin=-0.05, yMax=1.1)
-        self.train = GrowingBuffer(2, 256)
-        self.valid = GrowingBuffer(2, 256)
+        self.train = EnvelopeSeries(2, 256)
+        self.valid = EnvelopeSeries(2, 256)
         self.dirty = False
         self.redraws = 0
 

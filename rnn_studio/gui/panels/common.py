@@ -19,7 +19,6 @@ import html
 import weakref
 from dataclasses import dataclass
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPen
@@ -281,47 +280,6 @@ def set_plot_projector(plot: pg.PlotWidget, enabled: bool, scale: float = PROJEC
         for _sample, label in item.legend.items:
             label.setText(label.text, size=size)  # setLabelTextSize alone does not redraw them
         item.legend.updateSize()
-
-
-class GrowingBuffer:
-    """Parallel float arrays that double in capacity when full."""
-
-    def __init__(self, columns: int, capacity: int = 1024):
-        self._data = np.empty((columns, capacity), dtype=np.float64)
-        self.size = 0
-
-    def clear(self) -> None:
-        self.size = 0
-
-    def extend(self, *columns) -> None:
-        count = len(columns[0])
-        if count == 0:
-            return
-        needed = self.size + count
-        if needed > self._data.shape[1]:
-            capacity = self._data.shape[1]
-            while capacity < needed:
-                capacity *= 2
-            grown = np.empty((self._data.shape[0], capacity), dtype=np.float64)
-            grown[:, : self.size] = self._data[:, : self.size]
-            self._data = grown
-        for row, values in enumerate(columns):
-            self._data[row, self.size : needed] = values
-        self.size = needed
-
-    def column(self, row: int) -> np.ndarray:
-        return self._data[row, : self.size]
-
-    def extend_finite(self, steps: np.ndarray, values: np.ndarray) -> bool:
-        """Append the (step, value) pairs where both are finite (NaN or infinity
-        never reaches a plot); True when anything was added."""
-        keep = np.isfinite(values) & np.isfinite(steps)
-        if not np.all(keep):
-            steps, values = steps[keep], values[keep]
-        if not len(steps):
-            return False
-        self.extend(steps, values)
-        return True
 
 
 class MessageBar(QFrame):

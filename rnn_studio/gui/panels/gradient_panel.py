@@ -26,6 +26,7 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from ...core.config import TrainConfig
+from ...core.series import EnvelopeSeries
 from .common import (
     BLUE,
     GREEN,
@@ -34,7 +35,6 @@ from .common import (
     PROJECTOR_TEXT_PX,
     RED,
     TICK_PT,
-    GrowingBuffer,
     explanation_tip,
     make_plot,
     plot_text,
@@ -163,7 +163,7 @@ class GradientView(QWidget):
         row.addWidget(self.time_plot, 1)
         layout.addLayout(row, 2)
 
-        self.buffer = GrowingBuffer(2)
+        self.buffer = EnvelopeSeries(2)
         self._task: str | None = "text"
         self._names: tuple[str, ...] = ()
         self._param_values: np.ndarray | None = None

@@ -24,13 +24,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 
+from ...core.series import EnvelopeSeries
 from .common import (
     BLUE,
     GREY,
     LABEL_PT,
     ORANGE,
     PROJECTOR_TEXT_PX,
-    GrowingBuffer,
     explanation_tip,
     make_plot,
     plot_text,
@@ -91,7 +91,7 @@ class LossView:
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self.curve = item.plot(pen=styled_pen(BLUE, CURVE_PX), name="loss")
-        self.buffer = GrowingBuffer(2)
+        self.buffer = EnvelopeSeries(2)
         # per epoch: the training mean (when an epoch is several steps) and the validation loss
         self.epoch_curve = item.plot(pen=None, symbol="s", symbolSize=EPOCH_DOT_PX - 1, symbolBrush=EPOCH_BLUE,
                                      symbolPen=None)
@@ -100,8 +100,8 @@ class LossView:
             symbolBrush=ORANGE, symbolPen=None,
         )
         self.valid_curve.setZValue(2)
-        self.epoch_buffer = GrowingBuffer(2)
-        self.valid_buffer = GrowingBuffer(2)
+        self.epoch_buffer = EnvelopeSeries(2)
+        self.valid_buffer = EnvelopeSeries(2)
         self.steps_per_epoch = 1
         self.has_validation = False
         self.legend = pg.LegendItem(colCount=2, horSpacing=4, labelTextSize=f"{LABEL_PT}pt",
