@@ -402,10 +402,6 @@ def check_plain(path: str, value) -> None:
         elif isinstance(item, (list, tuple)):
             if depth >= MAX_DEPTH:
                 raise CheckpointError(f"{path} was refused: its settings are nested more than {MAX_DEPTH} deep")
-            # a plain loop, not a generator expression: the window runs this in a worker
-            # thread, and the GUI thread's garbage collector traversing a generator that
-            # is mid-run in another thread crashed the interpreter (SIGSEGV in the GUI
-            # tests, twice, always with a worker here)
             for child in item:
                 stack.append((child, depth + 1))
         elif item is None or isinstance(item, (bool, int, float, str)):

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from ..core.config import RunConfig
 from ..core.errors import StudioError
 from ..core.events import Classified, Completion, Loaded, Paused, Predictions, RunEnded, RunStarted, as_dict
+from .collector import collect_on_gui_thread
 from .control_bar import ControlBar, FittedProgressBar, RunButton
 from .controls import STEP_TIP, TRAIN_TIP, Controls, ask_to_discard
 from .device_list import DeviceList
@@ -119,6 +120,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent=None, *, defer_torch: bool = False):
         super().__init__(parent)
+        # before any thread starts: a worker thread must never run the collector that
+        # frees this window's widgets (gui/collector.py)
+        collect_on_gui_thread()
         self._defer_torch = defer_torch
         self.setObjectName("mainWindow")
         self.setWindowTitle("RNN Studio")

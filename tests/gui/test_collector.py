@@ -1,0 +1,49 @@
+"""Python's garbage collector frees the window's garbage on the GUI thread only (gui/collector.py).
+
+The regression: a worker thread that allocated a lot (loading a hostile
+checkpoint) ran CPython's automatic collection itself and deleted widgets of
+an earlier window in the worker thread while the GUI thread dispatched events:
+SIGSEGV in about half the full GUI test runs.
+"""
+
+import gc
+import threading
+import weakref
+
+from PySide6.QtCore import QObject
+
+from rnn_studio.gui.collector import collect_on_gui_thread
+
+
+def _garbage_qobject(freed_on: list) -> None:
+    """A QObject (made here, on the GUI thread) in a reference cycle: only the
+    cyclic collector frees it, on whichever thread runs the collection."""
+    obj = QObject()
+    obj.me = obj
+    weakref.finalize(obj, lambda: freed_on.append(threading.get_ident()))
+
+
+def test_a_worker_thread_never_frees_the_windows_garbage(window, qtbot):
+    gc.collect()
+    freed_on: list = []
+    _garbage_qobject(freed_on)
+    kept = []
+    # as a loader thread walking 100,000 settings values does: far past CPython's
+    # thresholds, so with automatic collection the worker collects (and frees the QObject)
+    worker = threading.Thread(target=lambda: kept.append([[] for _ in range(100_000)]))
+    worker.start()
+    worker.join()
+    assert freed_on == [], "a worker thread ran the collector and freed a GUI-thread QObject"
+    qtbot.waitUntil(lambda: bool(freed_on), timeout=5000)  # the GUI thread's timer collects it
+    assert freed_on == [threading.get_ident()]
+    assert not gc.isenabled(), "automatic collection stays off while the window's collector runs"
+
+
+def test_the_collector_is_installed_once_and_only_from_the_gui_thread(window):
+    first = collect_on_gui_thread()
+    assert first is not None and collect_on_gui_thread() is first
+    from_worker = []
+    worker = threading.Thread(target=lambda: from_worker.append(collect_on_gui_thread()))
+    worker.start()
+    worker.join()
+    assert from_worker == [None]
