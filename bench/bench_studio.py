@@ -19,6 +19,14 @@ same run:
    loss point. Aim <= 1 s.
 5. ``train``: trainButton.click() -> the first loss point painted in lossPlot,
    in a warm process. Aim <= 200 ms.
+6. ``everyview`` (issues 10, 12): lateness as in 1 with each tab of "Inside
+   the network" on screen in turn (seed RNN 12; LSTM 256 on sentences up to
+   97 characters), and throughput with the Hidden state / Gates / Reading tab
+   on screen against the headless loop. Targets: p99 <= 16 ms, max <= 100 ms,
+   ratio >= 0.85 (issue 10) and >= 0.9 (issue 12).
+7. ``memory`` (issue 12): process memory over a real run, then a night of
+   steps (32 million) handed to the views and the export record as the runner
+   hands them: memory must level off under the stated bound.
 
 The window is driven the way a user would: through its object names (buttons,
 spin boxes, the pace slider, the log-scale box), its public accessors
@@ -582,6 +590,221 @@ def bench_redraw(w, repeats: int) -> list[dict]:
     return rows
 
 
+# -- 6. every view open: the "Inside the network" tabs while training (issues 10 and 12) -------------
+LONG_SENTENCE = "the quick brown fox jumps over the lazy dog while the cat sat on the mat and said meow to the dog"
+INSIDE_MODELS = (
+    # label, arch, hidden, sentences
+    ("seed text, RNN 12 (the window's default)", None, None, SEED_SENTENCES),
+    (
+        "LSTM 256, 3 sentences up to 97 characters",
+        "lstm",
+        256,
+        ("cat: it sat on the mat and said meow", "dog: it sat on the mat and said woof", LONG_SENTENCE),
+    ),
+)
+
+
+def set_sentences(w, sentences) -> None:
+    if w.sentencesEdit.toPlainText().splitlines() != list(sentences):
+        w.sentencesEdit.setPlainText("\n".join(sentences))
+
+
+def tab_titles(w) -> list[str]:
+    tabs = w.insideView.tabs
+    return [tabs.tabText(i) for i in range(tabs.count())]
+
+
+class FrameCounter:
+    """Inside frames the window received (``Runner.inside``) while counting."""
+
+    def __init__(self, w):
+        self.count = 0
+        self.w = w
+        w.runner.inside.connect(self._seen)
+
+    def _seen(self, *_args) -> None:
+        self.count += 1
+
+    def remove(self) -> None:
+        self.w.runner.inside.disconnect(self._seen)
+
+
+def bench_every_view(w, seconds: float, repeats: int, forced_threads: int) -> dict:
+    """Lateness with each tab of "Inside the network" on screen (the loss,
+    gradient, time-gradient and sentence views are always on screen beside it),
+    then throughput with the two costliest tabs against the headless loop."""
+    print(f"\n### 6. Every view open: each \"Inside the network\" tab on screen while training flat out, "
+          f"{seconds:g} s per case\n")
+    print("The loss, gradient-norm, per-tensor and back-through-time plots and the prompt are on screen in "
+          "every case; the tab named is the one shown in `insideTabs` (only the tab on screen is drawn; a frame "
+          "is computed by the worker between steps, at most every 0.25 s or ten times its own cost).\n")
+    print("| model | tab on screen | ticks | p50 ms | p99 ms | max ms | ticks > 16 ms | steps/s | inside frames/s "
+          "| GUI thread CPU busy | longest plot paint ms, wall / CPU |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    result = {"lateness": [], "throughput": []}
+    probe = LatenessProbe()
+    threads = forced_threads or DEFAULT_THREADS
+    for label, arch, hidden, sentences in INSIDE_MODELS:
+        configure(w, "text", arch, hidden, pace=0.0, until_paused=True)
+        set_sentences(w, sentences)
+        for index, title in enumerate(tab_titles(w)):
+            torch.set_num_threads(threads)
+            w.insideView.tabs.setCurrentIndex(index)
+            if not start_run(w):
+                print(f"| {label} | {title} | the run did not start | | | | | | | | |")
+                stop_run(w)
+                continue
+            run_loop(1.0)  # past the first step, the first frames
+            frames = FrameCounter(w)
+            steps0 = steps_now(w)
+            cpu0, wall0 = time.thread_time(), time.perf_counter()
+            with PlotPaintTimer() as plot_paints:
+                probe.start()
+                run_loop(seconds)
+                probe.stop()
+            wall = time.perf_counter() - wall0
+            busy = (time.thread_time() - cpu0) / wall
+            steps = steps_now(w) - steps0
+            frames.remove()
+            stop_run(w)
+            late = probe.late_ms
+            row = {
+                "model": label, "tab": title, "ticks": len(late), "p50": percentile(late, 50),
+                "p99": percentile(late, 99), "max": max(late) if late else float("nan"),
+                "over16": sum(1 for v in late if v > 16.0), "steps_per_s": steps / wall,
+                "frames_per_s": frames.count / wall, "busy": busy,
+                "paint_wall_max": max(plot_paints.wall_ms, default=0.0),
+                "paint_cpu_max": max(plot_paints.cpu_ms, default=0.0),
+            }
+            result["lateness"].append(row)
+            print(f"| {label} | {title} | {row['ticks']} | {row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.1f} "
+                  f"| {row['over16']} | {row['steps_per_s']:,.0f} | {row['frames_per_s']:.1f} | {100 * busy:.0f}% "
+                  f"| {row['paint_wall_max']:.1f} / {row['paint_cpu_max']:.1f} |")
+            w.resetButton.click()
+    if result["lateness"]:
+        worst = max(result["lateness"], key=lambda r: r["p99"])
+        print(f"\nWorst p99 of all the cases: {worst['p99']:.2f} ms ({worst['model']}, {worst['tab']}); worst max "
+              f"{max(r['max'] for r in result['lateness']):.1f} ms.")
+
+    print(f"\nThroughput with a tab on screen vs the headless Trainer loop, {repeats} repeats alternating, "
+          f"{seconds / 5:g} s a timing; ratio median (interquartile range):\n")
+    print("| model | tab on screen | headless steps/s | window steps/s | ratio window / headless |")
+    print("| --- | --- | ---: | ---: | --- |")
+    for label, arch, hidden, sentences in INSIDE_MODELS:
+        configure(w, "text", arch, hidden, pace=0.0, until_paused=True)
+        set_sentences(w, sentences)
+        cfg = w.build_config()
+        for title in ("Hidden state", "Gates", "Reading"):
+            if title not in tab_titles(w):
+                continue
+            w.insideView.tabs.setCurrentIndex(tab_titles(w).index(title))
+            window_rates, headless_rates, ratios = [], [], []
+            for r in range(repeats):
+                sides = ["window", "headless"] if r % 2 == 0 else ["headless", "window"]
+                got = {}
+                for side in sides:
+                    torch.set_num_threads(threads)
+                    if side == "window":
+                        got[side] = time_window(w, seconds / 5)
+                        w.resetButton.click()
+                    else:
+                        got[side] = time_headless(cfg, seconds / 5)[0]
+                window_rates.append(got["window"])
+                headless_rates.append(got["headless"])
+                ratios.append(got["window"] / got["headless"])
+            q1, q3 = quartiles(ratios)
+            row = {"model": label, "tab": title, "headless": median(headless_rates), "window": median(window_rates),
+                   "ratio": median(ratios), "q1": q1, "q3": q3}
+            result["throughput"].append(row)
+            print(f"| {label} | {title} | {row['headless']:,.0f} | {row['window']:,.0f} "
+                  f"| **{row['ratio']:.3f}** ({q1:.3f}-{q3:.3f}) |")
+    w.insideView.tabs.setCurrentIndex(0)
+    torch.set_num_threads(threads)
+    return result
+
+
+# -- 7. memory of a long run ----------------------------------------------------------------------
+def rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def history_bytes(w) -> int:
+    """What the window's per-step history holds now (curves, learning rates, the export's tables)."""
+    record = w.exporter.record
+    return sum(s.nbytes for s in (w.lossView.buffer, w.gradientView.buffer, w.lr_history, record.steps,
+                                  record.epochs))
+
+
+def bench_memory(w, seconds: float, night_steps: int) -> dict:
+    from rnn_studio.core.events import EpochMetrics, StepBatch
+    from rnn_studio.core.history import MAX_CURVE_POINTS, TimeGradHistory
+    from rnn_studio.core.series import MAX_POINTS, MAX_ROWS
+
+    print(f"\n### 7. Memory of a long run: a real run for {seconds:g} s, then a night of {night_steps:,} steps\n")
+    configure(w, "text", pace=0.0, until_paused=True)
+    set_sentences(w, SEED_SENTENCES)
+    start_run(w)
+    run_loop(3.0)
+    s0, m0, h0 = steps_now(w), rss_mib(), history_bytes(w)
+    run_loop(seconds)
+    s1, m1, h1 = steps_now(w), rss_mib(), history_bytes(w)
+    stop_run(w)
+    steps = max(1, s1 - s0)
+    print(f"Seed text flat out, until paused: {steps:,} steps in {seconds:g} s; process memory (RSS) "
+          f"{m0:.0f} -> {m1:.0f} MiB = {(m1 - m0) * 2**20 / steps:.0f} bytes a step (buffers grow by doubling: "
+          f"this moves in steps); the per-step history itself held {h0 / 2**20:.1f} -> {h1 / 2**20:.1f} MiB.\n")
+    w.resetButton.click()
+
+    # the night: StepBatches of 100,000 steps handed to the same views and export record the runner feeds
+    print("The same views and export record fed as the runner feeds them, 100,000 steps a batch "
+          "(no training: a real run this long takes a night):\n")
+    print("| steps so far | RSS MiB | history held MiB | loss curve points | steps per two points "
+          "| metrics.csv rows | one batch handed over ms (worst so far) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rng = np.random.default_rng(0)
+    chunk = 100_000
+    base_rss = rss_mib()
+    report_at = {1_000_000 * 2**k for k in range(12)}
+    worst = 0.0
+    rows = []
+    for start in range(1, night_steps + 1, chunk):
+        step = np.arange(start, start + chunk, dtype=np.float64)
+        loss = 0.05 + 0.01 * rng.random(chunk)
+        batch = StepBatch(step=step, loss=loss, grad_norm=1.0 + rng.random(chunk), lr=np.full(chunk, 0.01),
+                          steps=int(step[-1]), epoch=int(step[-1]), epochs=None, until_paused=True, lr_now=0.01,
+                          elapsed=0.0, steps_per_s=0.0, param_grad_norms={}, time_grad_norms=None,
+                          epochs_done=(EpochMetrics(int(step[-1]), float(loss[-1])),))
+        t0 = time.perf_counter()
+        w.lossView.append(batch.step, batch.loss)
+        w.gradientView.append(batch.step, batch.grad_norm)
+        w.lr_history.extend(batch.step, batch.lr)
+        w.exporter.record.add(batch)
+        worst = max(worst, (time.perf_counter() - t0) * 1000)
+        done = start + chunk - 1
+        if done in report_at or done == night_steps:
+            row = {"steps": done, "rss": rss_mib(), "held": history_bytes(w) / 2**20,
+                   "points": w.lossView.buffer.size, "group": w.lossView.buffer.group,
+                   "rows": w.exporter.record.steps.size, "worst_ms": worst}
+            rows.append(row)
+            print(f"| {done:,} | {row['rss']:.0f} | {row['held']:.1f} | {row['points']:,} | {row['group']} "
+                  f"| {row['rows']:,} | {worst:.1f} |")
+    t0 = time.perf_counter()
+    w.lossView.redraw()
+    w.lossPlot.viewport().repaint()
+    redraw_ms = (time.perf_counter() - t0) * 1000
+    bound = (3 * 2 * 8 * MAX_POINTS + (4 + 5) * 8 * MAX_ROWS) / 2**20
+    # a run's curve: two Python lists of floats (8 bytes a slot + a 24-byte float)
+    others = (6 * 3 * 2 * 32 * MAX_CURVE_POINTS + TimeGradHistory().nbytes) / 2**20
+    print(f"\nRSS {base_rss:.0f} MiB before the night, {rss_mib():.0f} MiB after; the loss plot redrawn and painted "
+          f"at the end in {redraw_ms:.0f} ms. Stated bound of the per-step history: {bound:.0f} MiB (loss, gradient "
+          f"and learning-rate curves {MAX_POINTS:,} points each, the export's step and epoch tables {MAX_ROWS:,} "
+          f"rows each); beside it, bounded elsewhere: the compared runs (6 x 3 curves of {MAX_CURVE_POINTS:,} "
+          f"points, ~{others:.0f} MiB with the 2 MiB time-gradient history) and the rewind snapshots (64 MiB).")
+    w.resetButton.click()
+    return {"real": {"steps": steps, "rss_before": m0, "rss_after": m1}, "night": rows, "redraw_ms": redraw_ms}
+
+
 # -- 4. process start to the first paint -------------------------------------------------------
 STARTUP_CHILD = textwrap.dedent(
     r"""
@@ -810,8 +1033,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="shorter timings, fewer repeats: about a minute")
     parser.add_argument(
         "--only",
-        default="lateness,throughput,redraw,startup,train",
-        help="comma-separated subset of: lateness, throughput, redraw, startup, train",
+        default="lateness,throughput,redraw,startup,train,everyview,memory",
+        help="comma-separated subset of: lateness, throughput, redraw, startup, train, everyview, memory",
     )
     parser.add_argument(
         "--threads",
@@ -839,7 +1062,7 @@ def main(argv=None) -> None:
     if "startup" in only:  # first: this process's own window must not warm the disk cache for it
         bench_startup(repeats=2 if quick else 5)
     w = None
-    if only & {"lateness", "throughput", "redraw", "train"}:
+    if only & {"lateness", "throughput", "redraw", "train", "everyview", "memory"}:
         w = new_window()
     if "train" in only:
         bench_train_to_point(w, repeats=5 if quick else 15)
@@ -849,6 +1072,10 @@ def main(argv=None) -> None:
         bench_throughput(w, seconds=1.0 if quick else 2.0, repeats=3 if quick else 5, forced_threads=args.threads)
     if "redraw" in only:
         bench_redraw(w, repeats=5 if quick else 15)
+    if "everyview" in only:
+        bench_every_view(w, seconds=3.0 if quick else 10.0, repeats=3 if quick else 5, forced_threads=args.threads)
+    if "memory" in only:
+        bench_memory(w, seconds=5.0 if quick else 20.0, night_steps=4_000_000 if quick else 32_000_000)
     if w is not None:
         w.close()
 

@@ -47,3 +47,26 @@ def test_the_collector_is_installed_once_and_only_from_the_gui_thread(window):
     worker.start()
     worker.join()
     assert from_worker == [None]
+
+
+def test_new_modules_are_frozen_out_of_full_collections_but_garbage_is_not(window):
+    import sys
+    import types
+
+    collector = collect_on_gui_thread()
+    frozen = gc.get_freeze_count()
+    freed_on: list = []
+    _garbage_qobject(freed_on)
+    sys.modules["rnn_studio_test_new_module"] = types.ModuleType("rnn_studio_test_new_module")
+    try:
+        kept = [[] for _ in range(2 * gc.get_threshold()[0])]  # past the young generation's threshold
+        assert collector.check() == 1
+        assert gc.get_freeze_count() > frozen, "what existed after the import is no longer walked"
+        assert freed_on, "garbage made before the freeze is collected first, not kept for ever"
+        freezes = collector.freezes
+        kept += [[] for _ in range(2 * gc.get_threshold()[0])]
+        collector.check()
+        assert collector.freezes == freezes, "no second freeze without a new import"
+        assert len(kept) > 0
+    finally:
+        del sys.modules["rnn_studio_test_new_module"]
