@@ -153,6 +153,93 @@ def apply_thread_policy(parameter_count: int, device_type: str = "cpu") -> None:
         torch.set_num_threads(threads)
 
 
+class ThreadTuner:
+    """Measures, while a larger model trains, whether one torch thread or
+    torch's default steps faster here and now, and keeps the faster.
+
+    Why measured: on this 2-core machine a 300,000-parameter LSTM on three
+    sentences took 77 steps/s with one thread and 104 with two when the
+    machine was otherwise idle, but 66-75 against 6-8 (ten times slower)
+    while another process kept one core busy (bench/README.md, Threads):
+    OpenMP waits for a thread that is not running. A window shares the
+    machine with its own drawing and whatever else the teacher runs, so the
+    window's runs (``Session(tune_threads=True)``) try both now and then.
+
+    How: after ``after_step`` has seen ``settle`` steps, each candidate runs
+    for at least ``trial_s`` seconds and ``trial_steps`` steps (the first step
+    after a switch is left out: a thread pool wakes up), the one with the
+    smaller median step time is kept for ``keep_s`` seconds of training, then
+    the trial is repeated. Only for CPU models at or past
+    ``SMALL_MODEL_PARAMETERS`` (smaller ones always use one thread) and when
+    torch's default is more than one thread. Changing the thread count can
+    change the last bits of a sum, so the CLI (exact resume, scripts that
+    must match) does not tune."""
+
+    def __init__(self, parameter_count: int, device_type: str = "cpu", *, default_threads: int | None = None,
+                 trial_s: float = 0.4, trial_steps: int = 4, keep_s: float = 20.0, settle: int = 2):
+        import torch
+
+        global _default_threads
+        if _default_threads is None:
+            _default_threads = torch.get_num_threads()
+        self.default = int(default_threads or _default_threads)
+        self.active = device_type == "cpu" and parameter_count >= SMALL_MODEL_PARAMETERS and self.default > 1
+        self.trial_s, self.trial_steps, self.keep_s = float(trial_s), int(trial_steps), float(keep_s)
+        self.candidates = (1, self.default)
+        self.choice = torch.get_num_threads()  # what the last trial kept (what trains between trials)
+        self.trials = 0  # trials finished
+        self.measured: dict[int, float] = {}  # the last trial's median seconds a step, per thread count
+        self._phase = "settle"
+        self._left = max(0, int(settle))
+        self._index = 0
+        self._times: list[float] = []
+        self._spent = 0.0
+
+    def after_step(self, seconds: float) -> None:
+        """The trainer's time for the step just taken (``StepReport.ms / 1000``)."""
+        if not self.active:
+            return
+        if self._phase == "settle":
+            self._left -= 1
+            if self._left <= 0:
+                self._start_trial()
+        elif self._phase == "trial":
+            if self._left > 0:  # the first step after a switch
+                self._left -= 1
+                return
+            self._times.append(seconds)
+            self._spent += seconds
+            if len(self._times) >= self.trial_steps and self._spent >= self.trial_s:
+                self.measured[self.candidates[self._index]] = sorted(self._times)[len(self._times) // 2]
+                self._index += 1
+                if self._index < len(self.candidates):
+                    self._switch(self.candidates[self._index])
+                else:
+                    self.trials += 1
+                    self.choice = min(self.candidates, key=lambda n: self.measured[n])
+                    self._switch(self.choice)
+                    self._phase, self._spent = "keep", 0.0
+        else:
+            self._spent += seconds
+            if self._spent >= self.keep_s:
+                self._start_trial()
+
+    def _start_trial(self) -> None:
+        self._phase, self._index = "trial", 0
+        # the one in use now first: no switch, and the order alternates from trial to trial
+        if self.choice != self.candidates[0]:
+            self.candidates = tuple(reversed(self.candidates))
+        self._switch(self.candidates[0])
+
+    def _switch(self, threads: int) -> None:
+        import torch
+
+        self._times, self._spent = [], 0.0
+        self._left = 1 if threads != torch.get_num_threads() else 0
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+
+
 # glibc's malloc hands blocks over 128 KiB back to the system when they are
 # freed (and raises that bar only as it sees them), so a step of large
 # tensors (seed 002: 1000 x 20 x 32) maps and faults in fresh pages every

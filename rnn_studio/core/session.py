@@ -105,7 +105,10 @@ class Session:
     ``epoch_events`` sends ``EpochEnded`` after every epoch. With
     ``pause_on_divergence=False`` a skipped step only sends ``Diverged`` and
     training goes on: the listener decides (the CLI stops after three).
-    ``thread_policy`` applies ``core.resources.apply_thread_policy``.
+    ``thread_policy`` applies ``core.resources.apply_thread_policy``;
+    ``tune_threads`` then measures one thread against torch's default while a
+    larger model trains and keeps the faster (``resources.ThreadTuner``; the
+    window's runs, not the CLI's: a thread count can change a sum's last bits).
     ``after_epoch``: callables ``(trainer, report)`` run between steps after
     every completed epoch (``history.EvolutionRecorder.session_hook()``); what
     one returns, if not None, goes to the listener as an event. None given:
@@ -131,6 +134,7 @@ class Session:
         epoch_events: bool = False,
         pause_on_divergence: bool = True,
         thread_policy: bool = True,
+        tune_threads: bool = False,
         after_epoch: tuple | list = (),
         step_events_every: int = 0,
     ):
@@ -145,6 +149,8 @@ class Session:
         self._epoch_events = epoch_events
         self._pause_on_divergence = pause_on_divergence
         self._thread_policy = thread_policy
+        self._tune_threads = tune_threads
+        self.thread_tuner = None  # a resources.ThreadTuner while a tuned run trains
         self._after_epoch = tuple(after_epoch)
         self._step_events_every = max(0, int(step_events_every))
         self._cond = threading.Condition()
@@ -306,6 +312,11 @@ class Session:
             # one torch thread for classroom-sized models: faster, and it leaves
             # the other core to the window (core.resources.threads_for says why)
             apply_thread_policy(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
+        if self._tune_threads:
+            from .resources import ThreadTuner
+
+            tuner = ThreadTuner(trainer.parameter_count, getattr(trainer.device, "type", str(trainer.device)))
+            self.thread_tuner = tuner if tuner.active else None
         if self._until_paused or self._epochs_to_step or trainer.epoch < self._epochs:
             # built before the first step's clock starts (the first optimizer
             # imports torch._dynamo, ~1 s); a run with nothing to train never builds it
@@ -345,6 +356,8 @@ class Session:
             if self._active_since is None:
                 self._set_active(True)
             report = trainer.step()
+            if self.thread_tuner is not None:
+                self.thread_tuner.after_step(report.ms / 1000.0)
             now = self._record(report)
             if report.skipped:
                 self._diverged(report)

@@ -176,6 +176,7 @@ class TrainingWorker(QObject):
             pace=pace,
             flush_interval=METRICS_INTERVAL_S,
             predictions_interval=PREDICTIONS_MIN_INTERVAL_S,
+            tune_threads=True,  # the window shares the machine with its drawing: measure 1 vs n threads
             after_epoch=[recorder.session_hook()] if recorder is not None and train else (),
         )
         if recorder is not None and train:  # epoch 0, before the first step (no after-epoch hook sees it)

@@ -1,0 +1,72 @@
+"""ThreadTuner (core/resources.py): one thread or torch's default, whichever
+steps faster where the window runs, measured while training."""
+
+import pytest
+import torch
+
+from rnn_studio.core.config import defaults_for
+from rnn_studio.core.resources import SMALL_MODEL_PARAMETERS, ThreadTuner
+from rnn_studio.core.session import Session
+
+
+@pytest.fixture(autouse=True)
+def keep_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def drive(tuner, seconds_for, steps):
+    """Feed ``steps`` step times; each depends on the thread count in use, as a real step's does."""
+    used = []
+    for _ in range(steps):
+        threads = torch.get_num_threads()
+        used.append(threads)
+        tuner.after_step(seconds_for(threads))
+    return used
+
+
+@pytest.mark.parametrize("faster", [1, 2])
+def test_the_faster_thread_count_is_kept(faster):
+    torch.set_num_threads(2)
+    tuner = ThreadTuner(SMALL_MODEL_PARAMETERS, default_threads=2, trial_s=0.0, trial_steps=3, keep_s=1.0)
+    assert tuner.active
+    used = drive(tuner, lambda n: 0.01 if n == faster else 0.1, 40)
+    assert tuner.trials >= 1 and tuner.choice == faster
+    assert tuner.measured[faster] < tuner.measured[3 - faster]
+    assert set(used) == {1, 2}, "both were tried"
+    # after a trial, the faster one is what trains, until the next trial
+    assert used[-5:].count(faster) >= 3
+
+
+def test_a_changed_machine_changes_the_choice():
+    torch.set_num_threads(2)
+    tuner = ThreadTuner(SMALL_MODEL_PARAMETERS, default_threads=2, trial_s=0.0, trial_steps=3, keep_s=0.5)
+    drive(tuner, lambda n: 0.01 if n == 2 else 0.05, 30)
+    assert tuner.choice == 2
+    drive(tuner, lambda n: 0.5 if n == 2 else 0.05, 60)  # another program took the second core
+    assert tuner.choice == 1
+
+
+def test_small_models_one_thread_machines_and_gpus_are_left_alone():
+    torch.set_num_threads(2)
+    for tuner in (
+        ThreadTuner(SMALL_MODEL_PARAMETERS - 1, default_threads=2),
+        ThreadTuner(10**6, default_threads=1),
+        ThreadTuner(10**6, "cuda", default_threads=2),
+    ):
+        assert not tuner.active
+        drive(tuner, lambda n: 0.01 * n, 50)
+        assert torch.get_num_threads() == 2 and tuner.trials == 0
+
+
+def test_the_window_s_sessions_tune_and_the_cli_s_do_not():
+    cfg = defaults_for("text")
+    cfg.model.arch, cfg.model.hidden = "lstm", 128  # ~85,000 parameters: past the small-model bar
+    cfg.train.epochs = 3
+    tuned = Session(cfg, tune_threads=True)
+    tuned.run()
+    assert (tuned.thread_tuner is not None) == (ThreadTuner(10**6).default > 1)
+    plain = Session(cfg)
+    plain.run()
+    assert plain.thread_tuner is None
