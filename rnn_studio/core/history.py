@@ -482,7 +482,8 @@ class EvolutionRecorder:
     that would pass it, every other older snapshot is dropped (the first and
     the newest kept), until it fits; a network larger than the bound on its
     own keeps no snapshots and ``snapshot_note`` says why. Samples are at most
-    ``MAX_SAMPLES``, thinned the same way."""
+    ``MAX_SAMPLES``, thinned the same way; each thinning doubles the schedule's
+    interval."""
 
     def __init__(self, prompt: str | None, schedule: EvolutionSchedule, length: int = DEFAULT_SAMPLE_LENGTH,
                  max_snapshot_bytes: int = DEFAULT_SNAPSHOT_BYTES, snapshots: bool = True):
@@ -519,8 +520,13 @@ class EvolutionRecorder:
                 text = f"({exc})"
         sample = Sample(trainer.epoch, trainer.steps, text)
         self.samples.append(sample)
-        while len(self.samples) > MAX_SAMPLES:
-            self.samples = _thin(self.samples)
+        if len(self.samples) > MAX_SAMPLES:
+            while len(self.samples) > MAX_SAMPLES:
+                self.samples = _thin(self.samples)
+            # a long run ("until paused"): half as many moments from now on, so the
+            # samples stay evenly spaced and recording gets rarer instead of costing
+            # the same few per cent of training for ever
+            self.schedule.every_epochs *= 2
         if self.keep_snapshots:
             self._add_snapshot(take_snapshot(trainer.model, trainer.epoch, trainer.steps))
         return sample

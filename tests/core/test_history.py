@@ -223,11 +223,21 @@ def test_snapshots_stay_under_their_byte_bound():
 def test_samples_are_bounded():
     trainer = seed_trainer()
     recorder = EvolutionRecorder("go", EvolutionSchedule(every_epochs=1), length=3, snapshots=False)
+    recorded = 0
     for epoch in range(MAX_SAMPLES + 50):
         trainer.epoch = epoch
-        recorder.maybe_record(trainer)
+        recorded += recorder.maybe_record(trainer) is not None
     assert len(recorder.samples) <= MAX_SAMPLES
-    assert recorder.samples[0].epoch == 0 and recorder.samples[-1].epoch == MAX_SAMPLES + 49
+    assert recorder.samples[0].epoch == 0 and recorder.samples[-1].epoch == MAX_SAMPLES + 48
+    assert recorder.schedule.every_epochs == 2  # thinned once: every other epoch from then on
+    # an all-night run: recording gets rarer, the samples stay evenly spaced over the whole run
+    for epoch in range(MAX_SAMPLES + 50, 20_000):
+        trainer.epoch = epoch
+        recorded += recorder.maybe_record(trainer) is not None
+    # each thinning halves the samples and doubles the interval: ~MAX_SAMPLES / 2 more per doubling of the run
+    assert recorded < MAX_SAMPLES + MAX_SAMPLES // 2 * (math.log2(20_000 / MAX_SAMPLES) + 2)
+    gaps = {b.epoch - a.epoch for a, b in zip(recorder.samples[:-2], recorder.samples[1:-1], strict=True)}
+    assert len(gaps) <= 2 and recorder.samples[-1].epoch >= 20_000 - recorder.schedule.every_epochs
 
 
 def test_restore_refuses_another_network():

@@ -36,6 +36,7 @@ EXPLANATION = (
 )
 FONT_PT = 13
 HIGHLIGHT = QColor("#fff2b3")
+WHITE = QColor("#ffffff")
 
 
 class SamplesView(QWidget):
@@ -75,6 +76,7 @@ class SamplesView(QWidget):
         self.moment: int | None = None
         self.dirty = False
         self._shown: tuple = ()
+        self._highlighted: int | None = None  # the epoch whose rows are highlighted now
         self.clear()
 
     def explanation(self) -> str:
@@ -84,7 +86,7 @@ class SamplesView(QWidget):
         return [PlotPart(None, self._restyle)]
 
     def clear(self) -> None:
-        self.samples, self._shown, self.moment = (), (), None
+        self.samples, self._shown, self.moment, self._highlighted = (), (), None, None
         self.table.setRowCount(0)
         self.note.setText("Press Train: the completion of the prompt at each tenth of the run appears here.")
         self.dirty = False
@@ -100,21 +102,34 @@ class SamplesView(QWidget):
         table = self.table
         key = tuple((s.epoch, s.step, s.text) for s in self.samples)
         if key != self._shown:
+            old = self._shown
+            # a run adds samples at the end: only the new rows are made (a thinning
+            # of a long run's samples rebuilds the table, once in a while)
+            start = len(old) if key[: len(old)] == old else 0
             self._shown = key
-            table.setRowCount(len(key))
-            for row, (epoch, step, text) in enumerate(key):
-                for column, value in enumerate((f"{epoch:,}", f"{step:,}", text if text is not None else "–")):
-                    item = QTableWidgetItem(value)
-                    if column == 2:
-                        item.setFont(self.mono)
-                    item.setData(Qt.ItemDataRole.UserRole, epoch)
-                    table.setItem(row, column, item)
-        moment = self.moment
-        for row, (epoch, _step, _text) in enumerate(key):
-            at = moment is not None and epoch == moment
-            for column in range(3):
-                item = table.item(row, column)
-                item.setBackground(HIGHLIGHT if at else QColor("#ffffff"))
+            if start == 0:
+                self._highlighted = None  # every row is new (and white)
+            table.setUpdatesEnabled(False)
+            try:
+                table.setRowCount(len(key))
+                for row in range(start, len(key)):
+                    epoch, step, text = key[row]
+                    for column, value in enumerate((f"{epoch:,}", f"{step:,}", text if text is not None else "–")):
+                        item = QTableWidgetItem(value)
+                        if column == 2:
+                            item.setFont(self.mono)
+                        item.setData(Qt.ItemDataRole.UserRole, epoch)
+                        item.setBackground(WHITE)
+                        table.setItem(row, column, item)
+            finally:
+                table.setUpdatesEnabled(True)
+        if self.moment != self._highlighted:
+            for row, (epoch, _step, _text) in enumerate(key):
+                if epoch in (self.moment, self._highlighted):
+                    colour = HIGHLIGHT if epoch == self.moment else WHITE
+                    for column in range(3):
+                        table.item(row, column).setBackground(colour)
+            self._highlighted = self.moment
         if self._note:
             self.note.setText(self._note)
         return True
