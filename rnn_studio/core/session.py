@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from .training import StepReport, Trainer
 
 FLUSH_INTERVAL_S = 0.04  # STYLE.md: metrics at most every 30-50 ms
+# what the window watches (predictions here, the inside views' frames) waits at least
+# this many times its own cost between two: at most ~5 % of training time each
+WATCH_COST_FACTOR = 20
 PREDICTIONS_INTERVAL_S = 0.15  # what the window's text/sine views need
 RATE_WINDOW_S = 1.0  # steps per second are measured over about this long
 
@@ -754,7 +757,7 @@ class Session:
         if interval is None or self.trainer is None:
             return
         now = time.perf_counter()
-        if not force and now - self._last_predictions < max(interval, 10 * self._predictions_cost):
+        if not force and now - self._last_predictions < max(interval, WATCH_COST_FACTOR * self._predictions_cost):
             return
         data = self.trainer.predictions()
         self._last_predictions = time.perf_counter()

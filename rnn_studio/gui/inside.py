@@ -10,8 +10,8 @@ only asks, at most one question at a time, and hands the answer to the
 views.
 
 When: while a run trains, a new frame is asked for once the network has taken
-a step since the last one and at least ``REFRESH_S`` (or ten times what the
-last frame cost the worker) has passed, so a slowed pace refreshes every
+a step since the last one and at least ``REFRESH_S`` (or ``WATCH_COST_FACTOR``
+= 20 times what the last frame cost the worker) has passed, so a slowed pace refreshes every
 step and flat out costs training a few per cent at most; when the run pauses
 or ends, or the user changes what to look at, at once. A frame asks only for
 what the tab on screen shows (no reading while the Runs tab is open), and
@@ -29,6 +29,7 @@ from ..core.config import RunConfig
 from ..core.errors import StudioError
 from ..core.history import RunHistory, RunRecord, SavedHistory, TimeGradHistory, run_label
 from ..core.inside import InsideFrame, InsideRequest, OpenedHistory
+from ..core.session import WATCH_COST_FACTOR
 from ..core.text import clean_sentences
 from .panels.elman_dialog import ElmanDialog
 from .panels.inside_view import InsideView
@@ -235,7 +236,7 @@ class InsideViews(QObject):
         if not stale:
             return
         if not force and self.runner.in_progress:
-            wait = max(REFRESH_S, 10 * self._cost) - (now - self._answered_at)
+            wait = max(REFRESH_S, WATCH_COST_FACTOR * self._cost) - (now - self._answered_at)
             if wait > 0:
                 if not self._later.isActive():
                     self._later.start(int(wait * 1000) + 1)
