@@ -165,11 +165,14 @@ class ThreadTuner:
     machine with its own drawing and whatever else the teacher runs, so the
     window's runs (``Session(tune_threads=True)``) try both now and then.
 
-    How: after ``after_step`` has seen ``settle`` steps, each candidate runs
-    for at least ``trial_s`` seconds and ``trial_steps`` steps (the first step
-    after a switch is left out: a thread pool wakes up), the one with the
-    smaller median step time is kept for ``keep_s`` seconds of training, then
-    the trial is repeated. Only for CPU models at or past
+    How: after ``after_step`` has seen ``settle`` steps, one thread and then
+    torch's default each run for at least ``trial_s`` seconds and
+    ``trial_steps`` steps (the first step after a switch is left out: a thread
+    pool wakes up; the default is given at most twice one thread's time, so a
+    stalling trial ends early), the one with the smaller median step time is
+    kept for ``keep_s`` seconds of training, then the trial is repeated, or
+    sooner when three steps in a row take over three times what the kept one
+    measured (the machine got busier). Only for CPU models at or past
     ``SMALL_MODEL_PARAMETERS`` (smaller ones always use one thread) and when
     torch's default is more than one thread. Changing the thread count can
     change the last bits of a sum, so the CLI (exact resume, scripts that
@@ -185,7 +188,7 @@ class ThreadTuner:
         self.default = int(default_threads or _default_threads)
         self.active = device_type == "cpu" and parameter_count >= SMALL_MODEL_PARAMETERS and self.default > 1
         self.trial_s, self.trial_steps, self.keep_s = float(trial_s), int(trial_steps), float(keep_s)
-        self.candidates = (1, self.default)
+        self.candidates = (1, self.default)  # one thread is always tried first
         self.choice = torch.get_num_threads()  # what the last trial kept (what trains between trials)
         self.trials = 0  # trials finished
         self.measured: dict[int, float] = {}  # the last trial's median seconds a step, per thread count
@@ -194,6 +197,9 @@ class ThreadTuner:
         self._index = 0
         self._times: list[float] = []
         self._spent = 0.0
+        self._budget = 0.0  # one thread's trial time: the other may take twice that
+        self._slow = 0  # steps in a row far slower than the kept choice measured
+        self._left_taken = 0
 
     def after_step(self, seconds: float) -> None:
         """The trainer's time for the step just taken (``StepReport.ms / 1000``)."""
@@ -204,37 +210,48 @@ class ThreadTuner:
             if self._left <= 0:
                 self._start_trial()
         elif self._phase == "trial":
-            if self._left > 0:  # the first step after a switch
+            self._spent += seconds
+            if self._index == 1 and self._spent > 2 * self._budget:
+                # far slower than one thread already (OpenMP waiting for a core): stop trying
+                self.measured[self.candidates[1]] = self._spent / max(1, len(self._times) + self._left_taken)
+                self._decide()
+                return
+            if self._left > 0:  # the first step after a switch (a thread pool wakes up) is not measured
                 self._left -= 1
+                self._left_taken += 1
                 return
             self._times.append(seconds)
-            self._spent += seconds
-            if len(self._times) >= self.trial_steps and self._spent >= self.trial_s:
-                self.measured[self.candidates[self._index]] = sorted(self._times)[len(self._times) // 2]
-                self._index += 1
-                if self._index < len(self.candidates):
-                    self._switch(self.candidates[self._index])
+            if len(self._times) >= self.trial_steps and sum(self._times) >= self.trial_s:
+                median = sorted(self._times)[len(self._times) // 2]
+                self.measured[self.candidates[self._index]] = median
+                if self._index == 0:
+                    self._budget = sum(self._times)
+                    self._index = 1
+                    self._switch(self.candidates[1])
                 else:
-                    self.trials += 1
-                    self.choice = min(self.candidates, key=lambda n: self.measured[n])
-                    self._switch(self.choice)
-                    self._phase, self._spent = "keep", 0.0
+                    self._decide()
         else:
             self._spent += seconds
-            if self._spent >= self.keep_s:
+            kept = self.measured.get(self.choice)
+            self._slow = self._slow + 1 if kept and seconds > 3 * kept else 0
+            if self._spent >= self.keep_s or self._slow >= 3:  # due, or the machine changed: measure again
                 self._start_trial()
 
+    def _decide(self) -> None:
+        self.trials += 1
+        self.choice = min(self.candidates, key=lambda n: self.measured.get(n, float("inf")))
+        self._switch(self.choice)
+        self._phase = "keep"
+
     def _start_trial(self) -> None:
+        # one thread first: its steps never stall, and they set how long the other may take
         self._phase, self._index = "trial", 0
-        # the one in use now first: no switch, and the order alternates from trial to trial
-        if self.choice != self.candidates[0]:
-            self.candidates = tuple(reversed(self.candidates))
         self._switch(self.candidates[0])
 
     def _switch(self, threads: int) -> None:
         import torch
 
-        self._times, self._spent = [], 0.0
+        self._times, self._spent, self._slow, self._left_taken = [], 0.0, 0, 0
         self._left = 1 if threads != torch.get_num_threads() else 0
         if threads != torch.get_num_threads():
             torch.set_num_threads(threads)

@@ -70,3 +70,20 @@ def test_the_window_s_sessions_tune_and_the_cli_s_do_not():
     plain = Session(cfg)
     plain.run()
     assert plain.thread_tuner is None
+
+
+def test_a_stalling_thread_count_is_given_up_quickly():
+    torch.set_num_threads(2)
+    tuner = ThreadTuner(SMALL_MODEL_PARAMETERS, default_threads=2, trial_s=0.0, trial_steps=4, keep_s=100.0)
+    used = drive(tuner, lambda n: 0.01 if n == 1 else 5.0, 12)  # two threads: five seconds a step
+    assert tuner.choice == 1 and tuner.trials == 1
+    assert used.count(2) <= 3, "the stalled candidate ran at most a step past its budget"
+
+
+def test_a_busier_machine_starts_a_new_trial_before_it_is_due():
+    torch.set_num_threads(2)
+    tuner = ThreadTuner(SMALL_MODEL_PARAMETERS, default_threads=2, trial_s=0.0, trial_steps=3, keep_s=1e9)
+    drive(tuner, lambda n: 0.01 if n == 2 else 0.05, 30)
+    assert tuner.choice == 2 and tuner.trials == 1
+    drive(tuner, lambda n: 0.5 if n == 2 else 0.05, 30)
+    assert tuner.choice == 1 and tuner.trials == 2
