@@ -163,6 +163,8 @@ class GatesView(QWidget):
             ticks = char_ticks(reading.text, limit=40)
             self.heatmap.plot.getPlotItem().getAxis("bottom").setTicks(ticks)
             self.meansPlot.getPlotItem().getAxis("bottom").setTicks(ticks)
+            # a fixed range (the y one is too): no auto-range pass over the curves at every refresh
+            self.meansPlot.setXRange(0, steps, padding=0)
         x = np.arange(steps) + 0.5
         for name in order:
             self._curves[name].setData(x, reading.gates[name][layer].mean(axis=1))
