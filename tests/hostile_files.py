@@ -260,6 +260,60 @@ def history_not_a_mapping(folder) -> Path:
     return _current(folder, "history_list.st", meta, tensors)
 
 
+def _with_time_grads(rows: int = 3, width: int = 5) -> tuple[dict, dict]:
+    """(meta, tensors) of a good file keeping a memory-through-time history of ``rows`` x ``width``."""
+    meta, tensors = _with_history(0)
+    meta["history"]["time_grads"] = {"rows": rows, "width": width, "stride": 1, "offered": rows, "truncated": False}
+    tensors["history.time_grads"] = torch.rand(rows, width)
+    tensors["history.time_grad_steps"] = torch.arange(1, rows + 1, dtype=torch.int64)
+    return meta, tensors
+
+
+def time_grads_claim_many_rows(folder) -> Path:
+    """A memory-through-time history claiming 100,000 rows (2 GB of norms were it true)."""
+    meta, tensors = _with_time_grads()
+    meta["history"]["time_grads"]["rows"] = 100_000
+    return _current(folder, "time_grads_rows.st", meta, tensors)
+
+
+def time_grads_larger_than_claimed(folder) -> Path:
+    """Norms stored as 4096 x 4096 (64 MiB) where the history claims 3 x 5."""
+    meta, tensors = _with_time_grads()
+    tensors["history.time_grads"] = torch.zeros(4096, 4096)
+    return _current(folder, "time_grads_shape.st", meta, tensors)
+
+
+def time_grads_wrong_dtype(folder) -> Path:
+    meta, tensors = _with_time_grads()
+    tensors["history.time_grads"] = tensors["history.time_grads"].double()
+    return _current(folder, "time_grads_dtype.st", meta, tensors)
+
+
+def time_grads_without_description(folder) -> Path:
+    meta, tensors = _with_time_grads()
+    del meta["history"]["time_grads"]
+    return _current(folder, "time_grads_undescribed.st", meta, tensors)
+
+
+def time_grads_step_count_mismatch(folder) -> Path:
+    """Three rows of norms but four training steps."""
+    meta, tensors = _with_time_grads()
+    tensors["history.time_grad_steps"] = torch.arange(4, dtype=torch.int64)
+    return _current(folder, "time_grads_steps.st", meta, tensors)
+
+
+def time_grads_infinite(folder) -> Path:
+    meta, tensors = _with_time_grads()
+    tensors["history.time_grads"][1, 2] = float("inf")
+    return _current(folder, "time_grads_inf.st", meta, tensors)
+
+
+def time_grads_steps_out_of_order(folder) -> Path:
+    meta, tensors = _with_time_grads()
+    tensors["history.time_grad_steps"] = torch.tensor([5, 2, 9], dtype=torch.int64)
+    return _current(folder, "time_grads_order.st", meta, tensors)
+
+
 def wrong_dtype_weights(folder) -> Path:
     meta, tensors = _current_parts()
     tensors["model.rnn.weight_hh_l0"] = tensors["model.rnn.weight_hh_l0"].double()
@@ -305,6 +359,13 @@ HOSTILE = {
     "snapshot without a history": (snapshot_without_history, "never mention"),
     "history claims 100,000 snapshots": (history_claims_many_snapshots, "more than 100 snapshots"),
     "history not a mapping": (history_not_a_mapping, "history is not a mapping"),
+    "memory through time claims 100,000 rows": (time_grads_claim_many_rows, "row count is not a whole number"),
+    "memory through time larger than claimed": (time_grads_larger_than_claimed, "its history says [3, 5] float32"),
+    "memory through time in float64": (time_grads_wrong_dtype, "float64"),
+    "memory through time not described": (time_grads_without_description, "never mention"),
+    "memory through time step count mismatch": (time_grads_step_count_mismatch, "its history says [3] int64"),
+    "memory through time infinite norm": (time_grads_infinite, "infinite or negative"),
+    "memory through time steps out of order": (time_grads_steps_out_of_order, "steps in order"),
 }
 
 

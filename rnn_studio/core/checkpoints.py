@@ -40,7 +40,12 @@ tensors, each checked in step 3 like the weights (exact name, shape and
 dtype of a weight of the model, as many as the history lists, at most
 ``history.MAX_SAVED_SNAPSHOTS`` and ``MAX_SAVED_SNAPSHOT_BYTES``) and counted
 in step 4. Opened, it is ``trainer.saved_history``, and saving that trainer
-again keeps it.
+again keeps it. Its memory-through-time history (||dLoss/dh_t|| per
+measured step) is two more tensors, ``history.time_grads`` float32
+[rows, width] and ``history.time_grad_steps`` int64 [rows], whose shapes
+must be those the JSON's "time_grads" claims, at most 512 x 1024 (checked
+in step 3); once read, the norms must be NaN or finite and not negative and
+the steps in order.
 
 Any exception on the way becomes a ``CheckpointError`` of one line.
 """
@@ -376,7 +381,7 @@ def _load(raw: io_.RawCheckpoint, device: str | None, require_data: bool = False
     if state is None and raw.meta.get("optimizer"):
         trainer.load_notes.append("its optimizer state did not match the network, so training goes on with a fresh one")
     trainer.saved_run_state = (run_state or {}, {n: tensors[n] for n in state_names})
-    trainer.saved_history = _history_from(history_meta, tensors, list(expected))
+    trainer.saved_history = _history_from(path, history_meta, tensors, list(expected))
     if run_state and not blocker:
         try:
             trainer.restore_run_state(run_state, {n: tensors[n] for n in state_names})
@@ -465,19 +470,44 @@ def _checked_history(path: str, raw: io_.RawCheckpoint, expected: dict):
     snapshot holds each weight of the model, with its exact shape and dtype,
     and nothing else; at most MAX_SAVED_SNAPSHOTS of them, in all at most
     MAX_SAVED_SNAPSHOT_BYTES. Checked from the header, before any is read."""
-    from .history import MAX_SAVED_SNAPSHOT_BYTES, SNAPSHOT_PREFIX, SavedHistory
+    from .history import (
+        MAX_SAVED_SNAPSHOT_BYTES,
+        SNAPSHOT_PREFIX,
+        TIME_GRAD_STEPS_TENSOR,
+        TIME_GRADS_TENSOR,
+        SavedHistory,
+        TimeGradHistory,
+    )
 
     names = [n for n in raw.infos if n.startswith(SNAPSHOT_PREFIX)]
+    grad_names = [n for n in (TIME_GRADS_TENSOR, TIME_GRAD_STEPS_TENSOR) if n in raw.infos]
     meta = raw.meta.get("history")
     if meta is None:
-        if names:
+        if names or grad_names:
             raise CheckpointError(f"{path} was refused: it holds data its settings never mention "
-                                  f"('{io_._short(names[0], 40)}')")
+                                  f"('{io_._short((names + grad_names)[0], 40)}')")
         return None, []
     try:
         run, runs, samples, moments = SavedHistory.check_meta(meta)
+        grads = meta.get("time_grads")
+        grads = TimeGradHistory.check_meta(grads) if grads is not None else None
     except ValueError as exc:
         raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
+    if grads is None and grad_names:
+        raise CheckpointError(f"{path} was refused: it holds data its settings never mention "
+                              f"('{grad_names[0]}')")
+    if grads is not None:
+        # the shapes the description claims, both bounded by check_meta: 512 x 1024 float32 at most
+        for name, shape, dtype in ((TIME_GRADS_TENSOR, (grads["rows"], grads["width"]), torch.float32),
+                                   (TIME_GRAD_STEPS_TENSOR, (grads["rows"],), torch.int64)):
+            info = raw.infos.get(name)
+            if info is None:
+                raise CheckpointError(f"{path} is damaged: its memory-through-time history is missing '{name}'")
+            if info.shape != shape or info.dtype != dtype:
+                raise CheckpointError(
+                    f"{path} is damaged: its memory-through-time '{name}' is {list(info.shape)} {_dtype(info.dtype)}, "
+                    f"its history says {list(shape)} {_dtype(dtype)}"
+                )
     want = {f"{SNAPSHOT_PREFIX}{i}.{key}": value for i in range(len(moments)) for key, value in expected.items()}
     total = 0
     for name in names:
@@ -498,18 +528,32 @@ def _checked_history(path: str, raw: io_.RawCheckpoint, expected: dict):
     if total > MAX_SAVED_SNAPSHOT_BYTES:
         raise CheckpointError(f"{path} was refused: its snapshots take {total / 2**20:,.1f} MiB; the limit is "
                               f"{MAX_SAVED_SNAPSHOT_BYTES // 2**20} MiB")
-    return (run, runs, samples, moments), names
+    return (run, runs, samples, moments, grads), names + grad_names
 
 
-def _history_from(checked, tensors: dict, keys: list[str]):
+def _history_from(path: str, checked, tensors: dict, keys: list[str]):
     if checked is None:
         return None
-    from .history import SNAPSHOT_PREFIX, SavedHistory, Snapshot
+    from .history import (
+        SNAPSHOT_PREFIX,
+        TIME_GRAD_STEPS_TENSOR,
+        TIME_GRADS_TENSOR,
+        SavedHistory,
+        Snapshot,
+        TimeGradHistory,
+    )
 
-    run, runs, samples, moments = checked
+    run, runs, samples, moments, grads = checked
     snapshots = [Snapshot(epoch, step, {k: tensors[f"{SNAPSHOT_PREFIX}{i}.{k}"] for k in keys})
                  for i, (epoch, step) in enumerate(moments)]
-    return SavedHistory(run=run, runs=runs, samples=samples, snapshots=snapshots)
+    time_grads = None
+    if grads is not None:
+        try:
+            time_grads = TimeGradHistory.from_file(
+                grads, tensors[TIME_GRAD_STEPS_TENSOR].numpy(), tensors[TIME_GRADS_TENSOR].numpy())
+        except ValueError as exc:
+            raise CheckpointError(f"{path} is damaged: {_line(exc)}") from None
+    return SavedHistory(run=run, runs=runs, samples=samples, snapshots=snapshots, time_grads=time_grads)
 
 
 def _checked_config(path: str, saved: dict) -> RunConfig:

@@ -38,6 +38,11 @@ from .errors import DataError
 
 # -- memory through time -------------------------------------------------------------------------
 
+TIME_GRAD_ROWS = 512  # training steps kept (then thinned), also the most a file may hold
+TIME_GRAD_STEPS = 1024  # time steps kept per row, also the most a file may hold
+TIME_GRADS_TENSOR = "history.time_grads"  # float32 [rows, width] in a checkpoint
+TIME_GRAD_STEPS_TENSOR = "history.time_grad_steps"  # int64 [rows]
+
 
 class TimeGradHistory:
     """||dLoss/dh_t|| per sampled training step: ``matrix()`` gives
@@ -45,7 +50,7 @@ class TimeGradHistory:
     shorter than the longest. Time steps beyond ``max_time_steps`` are not kept
     (the window shows sentences of up to ~100 characters)."""
 
-    def __init__(self, max_rows: int = 512, max_time_steps: int = 1024):
+    def __init__(self, max_rows: int = TIME_GRAD_ROWS, max_time_steps: int = TIME_GRAD_STEPS):
         if max_rows < 2 or max_time_steps < 1:
             raise ValueError("a time-gradient history needs at least 2 rows and 1 time step")
         self.max_rows, self.max_time_steps = int(max_rows), int(max_time_steps)
@@ -112,6 +117,71 @@ class TimeGradHistory:
     def matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """(training step of each row [N], norms [N, width]) as copies."""
         return self._steps[: self._count].copy(), self._values[: self._count, : self.width].copy()
+
+    def copy(self) -> TimeGradHistory:
+        """An independent copy (the window keeps adding to its own while a worker saves this one)."""
+        other = TimeGradHistory(self.max_rows, self.max_time_steps)
+        other._values[:] = self._values
+        other._steps[:] = self._steps
+        other._count, other._offered, other.stride = self._count, self._offered, self.stride
+        other.width, other.truncated = self.width, self.truncated
+        return other
+
+    def to_file(self) -> tuple[dict, dict]:
+        """(JSON-able description, tensors ``TIME_GRADS_TENSOR`` and ``TIME_GRAD_STEPS_TENSOR``)."""
+        import torch
+
+        steps, values = self.matrix()
+        meta = {"rows": len(steps), "width": int(values.shape[1]), "stride": self.stride,
+                "offered": self._offered, "truncated": self.truncated,
+                "max_rows": self.max_rows, "max_time_steps": self.max_time_steps}
+        return meta, {TIME_GRADS_TENSOR: torch.from_numpy(values), TIME_GRAD_STEPS_TENSOR: torch.from_numpy(steps)}
+
+    @staticmethod
+    def check_meta(meta) -> dict:
+        """A file's description of its history, every claim bounded (ValueError, one line):
+        1 to TIME_GRAD_ROWS rows of 1 to TIME_GRAD_STEPS time steps (and no more than
+        its own bounds, themselves at most those), a power-of-two stride, at least as
+        many samples offered as kept."""
+        if not isinstance(meta, dict):
+            raise ValueError("its memory-through-time history is not a mapping")
+        max_rows = _whole(meta.get("max_rows", TIME_GRAD_ROWS), 2, TIME_GRAD_ROWS, "its memory-through-time bound")
+        max_steps = _whole(meta.get("max_time_steps", TIME_GRAD_STEPS), 1, TIME_GRAD_STEPS,
+                           "its memory-through-time bound")
+        rows = _whole(meta.get("rows"), 1, max_rows, "its memory-through-time row count")
+        width = _whole(meta.get("width"), 1, max_steps, "its memory-through-time width")
+        stride = _whole(meta.get("stride", 1), 1, 2**40, "its memory-through-time stride")
+        if stride & (stride - 1):
+            raise ValueError("its memory-through-time stride is not a power of two")
+        offered = _whole(meta.get("offered", rows), rows, 2**62, "its memory-through-time sample count")
+        truncated = meta.get("truncated", False)
+        if not isinstance(truncated, bool):
+            raise ValueError("its memory-through-time 'truncated' flag is not true or false")
+        return {"rows": rows, "width": width, "stride": stride, "offered": offered, "truncated": truncated,
+                "max_rows": max_rows, "max_time_steps": max_steps}
+
+    @classmethod
+    def from_file(cls, meta: dict, steps, values) -> TimeGradHistory:
+        """From ``check_meta``'s answer and the two arrays it describes (already
+        checked to be int64 [rows] and float32 [rows, width]): the norms must be
+        NaN or finite and not negative, the steps in order; ValueError otherwise."""
+        steps, values = np.asarray(steps), np.asarray(values)
+        rows, width = meta["rows"], meta["width"]
+        if steps.shape != (rows,) or values.shape != (rows, width):
+            raise ValueError("its memory-through-time history does not match its own row count")
+        if steps.dtype != np.int64 or values.dtype != np.float32:
+            raise ValueError("its memory-through-time history is not whole steps and float32 norms")
+        if rows and (steps.min() < 0 or steps.max() > 10**12 or np.any(np.diff(steps) < 0)):
+            raise ValueError("its memory-through-time steps are not training steps in order")
+        with np.errstate(invalid="ignore"):
+            if np.isinf(values).any() or (values < 0).any():
+                raise ValueError("its memory-through-time norms include infinite or negative values")
+        history = cls(meta["max_rows"], meta["max_time_steps"])
+        history._values[:rows, :width] = values
+        history._steps[:rows] = steps
+        history._count, history.width = rows, width
+        history.stride, history._offered, history.truncated = meta["stride"], meta["offered"], meta["truncated"]
+        return history
 
     def log10(self, floor: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
         """``matrix()`` with log10 of the norms (zeros clamped to ``floor``, NaN kept)."""
@@ -621,21 +691,33 @@ class SavedHistory:
     In the file: JSON under the metadata key "history" and one tensor per
     snapshot and weight, ``snapshot.<i>.<weight name>``, each the exact shape
     and dtype of that weight; at most MAX_SAVED_SNAPSHOTS snapshots and
-    MAX_SAVED_SNAPSHOT_BYTES in all (the oldest thinned at save to fit)."""
+    MAX_SAVED_SNAPSHOT_BYTES in all (the oldest thinned at save to fit).
+
+    The memory-through-time history (``TimeGradHistory``) is two tensors,
+    ``history.time_grads`` (float32 [rows, width], NaN where a row is
+    shorter) and ``history.time_grad_steps`` (int64 [rows]), described by
+    "time_grads" in the JSON (rows, width, stride, samples offered). Tensors,
+    not JSON: 512 x 1024 numbers would be ~6 MB of JSON in a header capped
+    at 8 MiB, NaN is not JSON, and a tensor's shape and dtype are read from
+    the header and checked against TIME_GRAD_ROWS x TIME_GRAD_STEPS before
+    a byte of it is."""
 
     run: RunRecord | None = None
     runs: list[RunRecord] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
+    time_grads: TimeGradHistory | None = None
 
     @classmethod
     def gather(cls, run: RunRecord | None = None, recorder: EvolutionRecorder | None = None,
-               history: RunHistory | None = None) -> SavedHistory:
-        """What the window holds, as one object to save."""
+               history: RunHistory | None = None, time_grads: TimeGradHistory | None = None) -> SavedHistory:
+        """What the window holds, as one object to save (``time_grads`` copied:
+        the window goes on adding to its own while a worker writes this one)."""
         runs = [r for r in (history.runs if history is not None else []) if r is not run]
         return cls(run=run, runs=runs[-MAX_SAVED_RUNS:],
                    samples=list(recorder.samples) if recorder else [],
-                   snapshots=list(recorder.snapshots) if recorder else [])
+                   snapshots=list(recorder.snapshots) if recorder else [],
+                   time_grads=time_grads.copy() if time_grads is not None and len(time_grads) else None)
 
     def to_file(self) -> tuple[dict, dict]:
         """(JSON-able metadata, tensors named ``snapshot.<i>.<name>``), within the file's bounds."""
@@ -651,6 +733,9 @@ class SavedHistory:
             "samples": [s.to_dict() for s in self.samples[-MAX_SAMPLES:]],
             "snapshots": [{"epoch": s.epoch, "step": s.step} for s in snapshots],
         }
+        if self.time_grads is not None and len(self.time_grads):
+            meta["time_grads"], grad_tensors = self.time_grads.to_file()
+            tensors.update(grad_tensors)
         return meta, tensors
 
     @staticmethod

@@ -258,9 +258,11 @@ def elman_check(trainer, hidden_size: int = 12, layers: int = 1, request_id: int
 class OpenedHistory:
     """What an opened file kept of its history (``trainer.saved_history``),
     sent right after ``Loaded``: its run, the runs it was compared with, and
-    its sample evolution (its snapshots stay with the network, in the recorder)."""
+    its sample evolution (its snapshots stay with the network, in the recorder)
+    and its memory-through-time history."""
 
     run: object | None  # history.RunRecord
     runs: tuple = ()
     samples: tuple[Sample, ...] = ()
     snapshots: int = 0
+    time_grads: object | None = None  # history.TimeGradHistory, a copy the window may add to

@@ -120,6 +120,47 @@ def step_positions(task) -> tuple[int, str]:
     return per_step * steps, f"{per_step:,} {what} of {steps:,} steps"
 
 
+def planned_positions(task, text_chars: int | None = None) -> tuple[int, str]:
+    """``step_positions`` of the task the settings ``task`` (a TaskConfig)
+    describe, counted without building it: no file read, nothing allocated,
+    so the window can say before Train what ``Trainer`` refuses at Train.
+    ``text_chars``: a text file's length in characters (the task cuts its
+    streams and windows to fit it); unknown, the settings' own batch x window,
+    which is at least as much. A classifier's (its examples' lengths are only
+    known once they are read) is not counted here: (0, "")."""
+    from .config import resolved_valid_fraction
+    from .text import clean_sentences
+
+    def minibatch(rows: int) -> int:  # data._Minibatches
+        examples = task.batch_examples
+        return examples if 0 < examples < rows else rows
+
+    def held_out(count: int) -> int:  # labelled.split_indices and SineTask: round, at least one, one left
+        fraction = resolved_valid_fraction(task, count)
+        return min(max(int(round(count * fraction)), 1), count - 1) if fraction > 0 and count > 1 else 0
+
+    if task.kind == "sine":
+        steps = int(task.sine_window_len)
+        if task.sine_mode == "sequence":
+            return steps, f"one sequence of {steps:,} points"
+        rows = minibatch(task.sine_windows - held_out(task.sine_windows))
+        return rows * steps, f"{rows:,} windows of {steps:,} steps"
+    if task.kind == "text" and task.text_file:
+        streams, window = int(task.batch_size), int(task.window)
+        if text_chars is not None:  # data.CorpusTask
+            fraction = resolved_valid_fraction(task, text_chars)
+            train = text_chars - (int(text_chars * fraction) if fraction > 0 else 0)
+            streams = max(1, min(streams, (train - 1) // 2))
+            window = max(1, min(window, (train - 1) // streams))
+        return streams * window, f"{streams:,} streams x windows of {window:,} characters"
+    if task.kind == "text":
+        sentences = clean_sentences(task.sentences)
+        steps = max(len(s) for s in sentences) - 1
+        rows = minibatch(len(sentences) - held_out(len(sentences)))
+        return rows * steps, f"{rows:,} sentences of {steps:,} steps"
+    return 0, ""
+
+
 SMALL_MODEL_PARAMETERS = 50_000
 
 

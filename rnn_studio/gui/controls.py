@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QMessageBox, QStyle, QWidget
 from ..core.config import AUTO, MAX_SENTENCES_CHARS, RunConfig, defaults_for, resolved_valid_fraction, validate
 from ..core.errors import StudioError
 from ..core.labelled import parse_examples
-from ..core.resources import check_fits
+from ..core.resources import check_fits, planned_positions
 from ..core.text import clean_sentences
 from .panels.common import tooltip
 from .panels.model_panel import count_parameters
@@ -243,17 +243,30 @@ class Controls:
                 vocab = self.data.vocab_size() if task == "text" else 1
             if (task == "sine" or vocab > 1) and (task != "classify" or classes > 1):
                 count = count_parameters(cfg.model, task, vocab, classes)
+                positions, words = self._step_positions()
                 try:
                     if task == "classify":
                         check_fits(cfg.model, vocab, classes, text=False, classify=True)
                     else:
-                        check_fits(cfg.model, vocab, vocab, text=task == "text")
+                        check_fits(cfg.model, vocab, vocab, text=task == "text", positions=positions,
+                                   batch_words=words)
                 except StudioError as exc:
                     too_big = str(exc)
         except (StudioError, KeyError):
             count = None
         self.model.show_count(count, too_big, on_screen=shown)
         return shown if shown is not None else count
+
+    def _step_positions(self) -> tuple[int, str | None]:
+        """What one training step of the run the controls describe keeps for
+        backpropagation (batch x window), as the trainer will count it at Train;
+        (0, None) while the settings cannot make a run (that is said elsewhere)."""
+        try:
+            cfg = self.build_config()
+            info = self.data.text_file_info
+            return planned_positions(cfg.task, info.characters if info is not None else None)
+        except (StudioError, ValueError):
+            return 0, None
 
     # ------------------------------------------------------------------ edits
     def setting_changed(self) -> None:

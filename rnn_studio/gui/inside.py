@@ -195,7 +195,8 @@ class InsideViews(QObject):
 
     @Slot(object)
     def history_opened(self, event: OpenedHistory) -> None:
-        """An opened file's history: its run (its curve back in the loss view), the runs it was compared with."""
+        """An opened file's history: its run (its curve back in the loss view), the runs it was compared with,
+        its memory through time."""
         for run in event.runs:
             self.runs.add(run)
         if event.run is not None:
@@ -212,6 +213,11 @@ class InsideViews(QObject):
                     label=run_label(cfg) if cfg else "opened network", parameters=int(self.runner.info.parameters or 0)
                 )
             )
+        if event.time_grads is not None:
+            # the file's memory through time: training on adds to it, as to a run's own
+            self.time_grads = event.time_grads
+            self.view.memoryView.show_history(self.time_grads)
+            self.view.memoryView.redraw()
         self._new_network = False
         self._want = True
         self._show_runs()
@@ -397,7 +403,7 @@ class InsideViews(QObject):
 
     def saved_history(self, recorder) -> SavedHistory:
         """What a saved file keeps: this run, the runs it is compared with, the recorder's samples and snapshots."""
-        return SavedHistory.gather(run=self.current, recorder=recorder, history=self.runs)
+        return SavedHistory.gather(run=self.current, recorder=recorder, history=self.runs, time_grads=self.time_grads)
 
     # ------------------------------------------------------------------ Elman vs nn.RNN
     def check_elman(self) -> None:

@@ -612,6 +612,7 @@ class MainWindow(QMainWindow):
         data.sineModeCombo.currentIndexChanged.connect(controls.sine_mode_chosen)
         data.changed.connect(controls.setting_changed)
         data.analysed.connect(self._update_parameter_count)
+        data.changed.connect(self._update_parameter_count)  # batch x window: what a step keeps must fit too
         data.taskCombo.currentIndexChanged.connect(self._update_parameter_count)
         data.limitMessage.connect(lambda text: self.show_message("warning", text))
         data.presetLoaded.connect(lambda text: self.show_message("info", text))
@@ -624,6 +625,7 @@ class MainWindow(QMainWindow):
         for check in (training.shuffleCheck, training.plateauCheck):
             check.toggled.connect(controls.setting_changed)
         training.seedSpin.valueChanged.connect(self._update_parameter_count)  # the classifier's split
+        training.batchSpin.valueChanged.connect(self._update_parameter_count)
         data.openTextFileButton.clicked.connect(self.files.open_text_file_clicked)
         data.openDataButton.clicked.connect(self.files.open_data_file_clicked)
         training.deviceCombo.currentIndexChanged.connect(self.status.show_device)

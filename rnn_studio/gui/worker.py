@@ -284,7 +284,8 @@ class TrainingWorker(QObject):
         self.recorder = recorder_from_saved(saved, prompt, trainer.cfg.train.epochs, length)
         if saved is None:
             return OpenedHistory(None)
-        return OpenedHistory(saved.run, tuple(saved.runs), tuple(saved.samples), len(saved.snapshots))
+        time_grads = saved.time_grads.copy() if saved.time_grads is not None else None
+        return OpenedHistory(saved.run, tuple(saved.runs), tuple(saved.samples), len(saved.snapshots), time_grads)
 
 
 class RunHandle:

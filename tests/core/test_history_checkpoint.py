@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -22,6 +23,7 @@ from rnn_studio.core.history import (
     RunHistory,
     RunRecord,
     SavedHistory,
+    TimeGradHistory,
     restore_snapshot,
 )
 from rnn_studio.core.training import Trainer
@@ -131,3 +133,55 @@ def test_a_save_request_keeps_the_history(tmp_path, trained_with_history):
     session.run(events.append)
     assert any(isinstance(e, Saved) and e.error is None for e in events)
     assert load_trainer(path, device="cpu").saved_history.run.label == history.run.label
+
+
+def _memory_history(rows: int = 40) -> TimeGradHistory:
+    """A thinned history (stride 4 after 40 samples into 16 rows) with blanks and a short row."""
+    history = TimeGradHistory(max_rows=16)
+    for step in range(1, rows + 1):
+        norms = np.linspace(1e-6, 1.0, 7 if step % 5 else 4).astype(np.float32) * step
+        norms[0] = np.nan if step % 3 == 0 else norms[0]
+        history.add(step * 10, norms)
+    return history
+
+
+def test_memory_through_time_round_trips(tmp_path, trained_with_history):
+    trainer, history, recorder = trained_with_history
+    grads = _memory_history()
+    assert grads.stride == 4 and np.isnan(grads.matrix()[1]).any()  # the case worth saving: thinned, with blanks
+    path = str(tmp_path / "memory.st")
+    save_checkpoint(trainer, path, SavedHistory.gather(history.run, recorder, time_grads=grads))
+    opened = load_trainer(path, device="cpu").saved_history.time_grads
+    steps, values = opened.matrix()
+    want_steps, want_values = grads.matrix()
+    np.testing.assert_array_equal(steps, want_steps)
+    np.testing.assert_array_equal(values, want_values)  # NaN where NaN
+    assert (opened.stride, len(opened), opened.width) == (grads.stride, len(grads), grads.width)
+    # it goes on as the one saved would have: the same samples kept and thinned
+    for step in range(41, 90):
+        grads.add(step * 10, np.full(7, step, np.float32))
+        opened.add(step * 10, np.full(7, step, np.float32))
+    np.testing.assert_array_equal(opened.matrix()[0], grads.matrix()[0])
+    assert opened.stride == grads.stride
+    # saving the opened model again keeps it
+    again = str(tmp_path / "again.st")
+    save_checkpoint(load_trainer(path, device="cpu"), again)
+    np.testing.assert_array_equal(load_trainer(again, device="cpu").saved_history.time_grads.matrix()[0], want_steps)
+
+
+def test_gather_copies_the_memory_history_and_leaves_out_an_empty_one():
+    grads = _memory_history()
+    saved = SavedHistory.gather(time_grads=grads)
+    grads.add(10_000, np.ones(3, np.float32))
+    assert len(saved.time_grads.matrix()[0]) == len(grads.matrix()[0]) - 1
+    meta, tensors = SavedHistory.gather(time_grads=TimeGradHistory()).to_file()
+    assert "time_grads" not in meta and not tensors
+
+
+def test_the_hostile_memory_files_are_good_but_for_their_one_change(tmp_path):
+    """Guard for the memory-through-time cases in tests/hostile_files.py."""
+    meta, tensors = hostile_files._with_time_grads()
+    path = tmp_path / "good_memory.st"
+    path.write_bytes(checkpoint_io.safetensors_bytes(meta, tensors))
+    grads = load_trainer(str(path), device="cpu").saved_history.time_grads
+    np.testing.assert_array_equal(grads.matrix()[1], tensors["history.time_grads"].numpy())

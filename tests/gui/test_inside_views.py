@@ -245,6 +245,36 @@ def test_a_saved_model_brings_its_history_back(window, qtbot, tmp_path):
     assert other.insideView.rewindSlider.maximum() == 11
 
 
+def test_a_saved_model_brings_its_memory_through_time_back(window, qtbot, tmp_path):
+    w = window
+    train_to_the_end(w, qtbot, epochs=30)
+    memory = w.insideView.memoryView
+    w.insideView.tabs.setCurrentWidget(memory)
+    memory.redraw()
+    before = memory.heatmap.images[0].image.copy()
+    steps, values = w.inside.time_grads.matrix()
+    assert len(steps) >= 2 and before.shape == values.shape
+    path = str(tmp_path / "memory.pt")
+    with qtbot.waitSignal(w.modelSaved, timeout=30_000) as saved:
+        w.save_model(path)
+    assert saved.args[1] == ""
+    from rnn_studio.gui import MainWindow
+
+    other = MainWindow()
+    qtbot.addWidget(other)
+    other.show()
+    other.insideView.tabs.setCurrentWidget(other.insideView.memoryView)
+    with qtbot.waitSignal(other.runner.historyOpened, timeout=30_000):
+        other.open_model(path)
+    opened_steps, opened_values = other.inside.time_grads.matrix()
+    np.testing.assert_array_equal(opened_steps, steps)
+    np.testing.assert_array_equal(opened_values, values)
+    after = other.insideView.memoryView.heatmap.images[0].image
+    assert after is not None
+    np.testing.assert_array_equal(after, before)  # the same picture, NaN where NaN
+    assert other.insideView.memoryView.note.text() == memory.note.text()
+
+
 def test_frames_ask_only_for_what_the_tab_on_screen_shows(window, qtbot):
     w = window
     set_up(w)

@@ -515,3 +515,35 @@ def test_a_no_break_space_is_trained_and_kept_as_typed(window):
     edit.setPlainText("caf\u00e9\u00a0au lait\nsecond line")
     assert window.dataPanel.sentences_text() == "caf\u00e9\u00a0au lait\nsecond line"
     assert window.build_config().task.sentences == ["caf\u00e9\u00a0au lait", "second line"]
+
+
+def test_the_model_panel_says_before_train_when_a_step_of_this_batch_will_not_fit(window, qtbot, monkeypatch):
+    """Issue 12: the panel counts what a step keeps (batch x window x hidden)
+    as the trainer and the CLI do, not only the weights; Train refuses with
+    the trainer's own words."""
+    from rnn_studio.core import resources
+    from rnn_studio.core.errors import ConfigError
+    from rnn_studio.core.training import Trainer
+
+    w = window
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 60 * 2**20)  # the weights fit, a big step not
+    w.taskCombo.setCurrentIndex(w.taskCombo.findData("sine"))
+    w.archCombo.setCurrentIndex(w.archCombo.findData("lstm"))
+    w.hiddenSpin.setValue(128)
+    w.dataPanel.sineWindowsSpin.setValue(1000)
+    w.dataPanel.sineLengthSpin.setValue(200)
+    w.batchSpin.setValue(8)
+    label = w.modelPanel.parameterCountLabel
+    assert "too big" not in label.text()  # 8 windows of 200 steps fit
+    w.batchSpin.setValue(0)  # all 1,000 windows in one step
+    assert "too big for this machine" in label.text()
+    with pytest.raises(ConfigError) as refused:
+        Trainer(w.build_config())
+    why = str(refused.value)
+    assert "1,000 windows of 200 steps" in why and "backpropagation" in why
+    assert label.toolTip() == why[0].upper() + why[1:] + "."  # the trainer's (and the CLI's) words
+    w.show()
+    w.trainButton.click()
+    qtbot.waitUntil(lambda: w.messageBar.kind == "error", timeout=RUN_TIMEOUT_MS)
+    assert w.message_text() == f"Cannot start training: {why[0].upper()}{why[1:]}."
+    assert w.run_state == "idle"  # nothing was built

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -63,6 +63,7 @@ class CharStrip(QWidget):
         self.selected = -1  # a cell drawn with a thick frame
         self.tips: list[str] | None = None
         self._hover = -1
+        self._cell_size: QSize | None = None  # measured once per font (a paint asks ~200 times)
         sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
@@ -90,8 +91,15 @@ class CharStrip(QWidget):
 
     # -- geometry --------------------------------------------------------------------------------
     def _cell(self) -> QSize:
-        metrics = QFontMetrics(self.font())
-        return QSize(metrics.horizontalAdvance("M") + 4, metrics.height() + 6)
+        if self._cell_size is None:
+            metrics = QFontMetrics(self.font())
+            self._cell_size = QSize(metrics.horizontalAdvance("M") + 4, metrics.height() + 6)
+        return self._cell_size
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.FontChange:
+            self._cell_size = None
+        super().changeEvent(event)
 
     def _per_line(self, width: int) -> int:
         return max(1, (width - 4) // self._cell().width())
@@ -128,17 +136,22 @@ class CharStrip(QWidget):
         painter.setFont(self.font())
         painter.fillRect(self.rect(), QColor("#ffffff"))
         frame = QPen(QColor("#222222"), 3)
+        ink = QColor("#111111")
+        cell, per, height = self._cell(), self._per_line(self.width()), self.height()
+        width_px, height_px = cell.width(), cell.height()
+        colors = self.colors
+        painter.setPen(ink)
         for index, char in enumerate(self.text):
-            rect = self.cell_rect(index)
-            if rect.top() > self.height():
+            line, column = divmod(index, per)
+            rect = QRect(2 + column * width_px, 2 + line * height_px, width_px, height_px)
+            if rect.top() > height:
                 break
-            color = self.colors[index] if index < len(self.colors) else NO_VALUE
-            painter.fillRect(rect.adjusted(0, 0, -1, -1), color)
-            painter.setPen(QColor("#111111"))
+            painter.fillRect(rect.adjusted(0, 0, -1, -1), colors[index] if index < len(colors) else NO_VALUE)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "·" if char == " " else char)
             if index == self.selected or index == self._hover:
                 painter.setPen(frame if index == self.selected else QPen(QColor("#555555"), 1))
                 painter.drawRect(rect.adjusted(1, 1, -2, -2))
+                painter.setPen(ink)
         painter.end()
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name

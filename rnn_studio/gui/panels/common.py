@@ -1,5 +1,6 @@
 """Pieces the panels share: projector-sized plot styling, a growing buffer,
-and the message bar that explains problems in the window itself.
+the message bar that explains problems in the window itself, and the note
+labels and read-only tables the inside views are built of.
 
 Projector mode (``set_plot_projector``) enlarges a plot's title, axis labels
 and tick numbers to at least ``PROJECTOR_TEXT_PX`` and each view thickens its
@@ -22,7 +23,16 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPen
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+)
 
 # Colours that survive a washed-out projector: dark on white.
 BLUE = "#1f5fbf"
@@ -50,6 +60,37 @@ def explanation_tip(text: str) -> str:
     """A view's explanation as a tooltip: rich text, because Qt word-wraps only
     rich-text tooltips (a plain paragraph would be one line across the screen)."""
     return f"<p style='white-space:pre-wrap'>{html.escape(text, quote=False)}</p>"
+
+
+def note_label(parent, name: str, text: str = "", *, grey: bool = True, wrap: bool = True) -> QLabel:
+    """A view's note: a line of plain words above or beside what it draws."""
+    label = QLabel(text, parent)
+    label.setObjectName(name)
+    label.setWordWrap(wrap)
+    if grey:
+        label.setStyleSheet(f"color: {GREY}")
+    return label
+
+
+def read_only_table(
+    parent,
+    name: str,
+    headers: tuple[str, ...],
+    stretch_column: int,
+    selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.NoSelection,
+) -> QTableWidget:
+    """A table the user reads and clicks but never edits: no row numbers,
+    columns as wide as their contents but ``stretch_column``, which takes the rest."""
+    table = QTableWidget(0, len(headers), parent)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(selection)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)
+    return table
 
 
 def pen_width(width: float, projector: bool = False, scale: float = 1.0) -> float:

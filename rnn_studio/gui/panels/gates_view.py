@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QWidget
 
 from .common import BLUE, GREEN, GREY, ORANGE, RED, explanation_tip, make_plot, set_plot_projector, styled_pen
 from .heatmap import DIVERGING, SEQUENTIAL, Heatmap, PlotPart, char_ticks
+from .reading_view import ReadingView
 
 TITLE = "Gates"
 EXPLANATION = (
@@ -35,23 +36,14 @@ GATE_COLORS = {"input": BLUE, "forget": GREEN, "output": ORANGE, "candidate": RE
 MEANS_PX = 2.0
 
 
-class GatesView(QWidget):
+class GatesView(ReadingView):
     """``gatesHeatmap`` (the gates stacked, candidate last), ``gateMeansPlot``, or ``gatesReason``."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("gatesView")
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(2, 2, 2, 2)
-        row = QHBoxLayout()
-        self.layerCombo = QComboBox(self)
+        super().__init__("gatesView", "gatesNote", wrap_note=False, parent=parent)
+        outer = self.outer
+        self.layerCombo = self.add_choice(QComboBox(self))
         self.layerCombo.setObjectName("gatesLayerCombo")
-        row.addWidget(self.layerCombo)
-        self.note = QLabel(self)
-        self.note.setObjectName("gatesNote")
-        self.note.setStyleSheet(f"color: {GREY}")
-        row.addWidget(self.note, 1)
-        outer.addLayout(row)
         self.stack = QStackedWidget(self)
         outer.addWidget(self.stack, 1)
         self.gatesReason = QLabel(self.stack)
@@ -87,12 +79,8 @@ class GatesView(QWidget):
         self._projector = (False, 1.5)
         for widget in (self, self.heatmap.plot, self.meansPlot):
             widget.setToolTip(explanation_tip(EXPLANATION))
-        self.reading = None
-        self._note = ""
-        self.dirty = False
         self._names: tuple[str, ...] = ()
-        self._text = None
-        self.layerCombo.currentIndexChanged.connect(self._layer_changed)
+        self.layerCombo.currentIndexChanged.connect(self.redraw_again)
         self.clear()
 
     def explanation(self) -> str:
@@ -115,19 +103,10 @@ class GatesView(QWidget):
         self.layerCombo.hide()
         self.note.setText("")
 
-    def show_reading(self, reading, note: str = "") -> None:
-        self.reading = reading
-        self._note = note
-        self.dirty = True
-
-    def show_error(self, why: str) -> None:
-        self.clear(why)
-
     def redraw(self) -> bool:
-        if not self.dirty or self.reading is None:
+        reading = self.take_reading()
+        if reading is None:
             return False
-        self.dirty = False
-        reading = self.reading
         self.note.setText(self._note)
         if reading.gates is None:
             self.gatesReason.setText(f"No gates to show: {reading.gates_reason or 'this network has none'}.")
@@ -135,12 +114,7 @@ class GatesView(QWidget):
             self.layerCombo.hide()
             return True
         self.stack.setCurrentIndex(1)
-        if self.layerCombo.count() != reading.layers:
-            self.layerCombo.blockSignals(True)
-            self.layerCombo.clear()
-            self.layerCombo.addItems([f"layer {i + 1}" for i in range(reading.layers)])
-            self.layerCombo.blockSignals(False)
-        self.layerCombo.setVisible(reading.layers > 1)
+        self.sync_layers(self.layerCombo, reading.layers)
         layer = max(0, self.layerCombo.currentIndex())
         names = tuple(reading.gates)
         gates = [n for n in names if n != "candidate"]
@@ -163,6 +137,8 @@ class GatesView(QWidget):
             ticks = char_ticks(reading.text, limit=40)
             self.heatmap.plot.getPlotItem().getAxis("bottom").setTicks(ticks)
             self.meansPlot.getPlotItem().getAxis("bottom").setTicks(ticks)
+            # a fixed range (the y one is too): no auto-range pass over the curves at every refresh
+            self.meansPlot.setXRange(0, steps, padding=0)
         x = np.arange(steps) + 0.5
         for name in order:
             self._curves[name].setData(x, reading.gates[name][layer].mean(axis=1))
@@ -179,8 +155,3 @@ class GatesView(QWidget):
             name: item.plot(pen=styled_pen(GATE_COLORS.get(name, GREY), MEANS_PX, enabled, scale), name=name)
             for name in order
         }
-
-    def _layer_changed(self, *_args) -> None:
-        if self.reading is not None:
-            self.dirty = True
-            self.redraw()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from .char_strip import CharStrip, colors_for
-from .common import GREY, explanation_tip
+from .common import explanation_tip
 from .heatmap import Heatmap, char_ticks
+from .reading_view import ReadingView
 
 TITLE = "Hidden state"
 EXPLANATION = (
@@ -30,33 +31,22 @@ EXPLANATION = (
 )
 
 
-class HiddenStateView(QWidget):
+class HiddenStateView(ReadingView):
     """``hiddenHeatmap``, the layer/state choice and the text coloured by one unit (``unitStrip``)."""
 
     unitChosen = Signal(int)
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("hiddenStateView")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        row = QHBoxLayout()
-        self.layerCombo = QComboBox(self)
+        super().__init__("hiddenStateView", "hiddenNote", wrap_note=True, parent=parent)
+        layout = self.outer
+        self.layerCombo = self.add_choice(QComboBox(self))
         self.layerCombo.setObjectName("hiddenLayerCombo")
-        self.stateCombo = QComboBox(self)
+        self.stateCombo = self.add_choice(QComboBox(self))
         self.stateCombo.setObjectName("hiddenStateCombo")
         self.stateCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.unitSpin = QSpinBox(self)
+        self.unitSpin = self.add_choice(QSpinBox(self))
         self.unitSpin.setObjectName("hiddenUnitSpin")
         self.unitSpin.setPrefix("unit ")
-        self.note = QLabel(self)
-        self.note.setObjectName("hiddenNote")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet(f"color: {GREY}")
-        for widget in (self.layerCombo, self.stateCombo, self.unitSpin):
-            row.addWidget(widget)
-        row.addWidget(self.note, 1)
-        layout.addLayout(row)
         self.heatmap = Heatmap(
             "hiddenHeatmap",
             "h_t: every unit at every character",
@@ -70,12 +60,8 @@ class HiddenStateView(QWidget):
         layout.addWidget(self.unitStrip)
         self.setToolTip(explanation_tip(EXPLANATION))
         self.heatmap.plot.setToolTip(explanation_tip(EXPLANATION))
-        self.reading = None
-        self._note = ""
-        self.dirty = False
-        self._text = None
-        self.layerCombo.currentIndexChanged.connect(self._choice_changed)
-        self.stateCombo.currentIndexChanged.connect(self._choice_changed)
+        self.layerCombo.currentIndexChanged.connect(self.redraw_again)
+        self.stateCombo.currentIndexChanged.connect(self.redraw_again)
         self.unitSpin.valueChanged.connect(self._unit_changed)
         self.heatmap.plot.scene().sigMouseClicked.connect(self._clicked)
         self.clear()
@@ -95,20 +81,10 @@ class HiddenStateView(QWidget):
         self.unitStrip.set_cells("", [])
         self.note.setText(why)
 
-    def show_reading(self, reading, note: str = "") -> None:
-        """Hold ``reading`` (inspection.Reading); drawn by ``redraw``."""
-        self.reading = reading
-        self._note = note
-        self.dirty = True
-
-    def show_error(self, why: str) -> None:
-        self.clear(why)
-
     def redraw(self) -> bool:
-        if not self.dirty or self.reading is None:
+        reading = self.take_reading()
+        if reading is None:
             return False
-        self.dirty = False
-        reading = self.reading
         self._sync_choices(reading)
         layer = max(0, self.layerCombo.currentIndex())
         what = self.stateCombo.currentData() or "hidden"
@@ -142,13 +118,7 @@ class HiddenStateView(QWidget):
         self.unitStrip.set_cells(self.reading.text, colors_for(activation, "diverging"), tips)
 
     def _sync_choices(self, reading) -> None:
-        if self.layerCombo.count() != reading.layers:
-            self.layerCombo.blockSignals(True)
-            self.layerCombo.clear()
-            for i in range(reading.layers):
-                self.layerCombo.addItem(f"layer {i + 1}")
-            self.layerCombo.blockSignals(False)
-        self.layerCombo.setVisible(reading.layers > 1)
+        self.sync_layers(self.layerCombo, reading.layers)
         states = [("h_t (hidden state)", "hidden")] + (
             [("c_t (cell state)", "cell")] if reading.cell is not None else []
         )
@@ -163,15 +133,8 @@ class HiddenStateView(QWidget):
             self.unitSpin.setMaximum(reading.units - 1)
 
     # -- choices ---------------------------------------------------------------------------------
-    def _choice_changed(self, *_args) -> None:
-        if self.reading is not None:
-            self.dirty = True
-            self.redraw()
-
     def _unit_changed(self, unit: int) -> None:
-        if self.reading is not None:
-            self.dirty = True
-            self.redraw()
+        self.redraw_again()
         self.unitChosen.emit(unit)
 
     def choose_unit(self, unit: int) -> None:

@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLabel,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QTableWidgetItem, QVBoxLayout, QWidget
 
-from .common import LABEL_PT, plot_text, styled_pen
+from .common import LABEL_PT, note_label, plot_text, read_only_table, styled_pen
 
 TITLE = "Runs"
 EXPLANATION = (
@@ -65,19 +57,11 @@ class RunsView(QWidget):
         self.setObjectName("runsView")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        self.note = QLabel("Every run you train is listed here; tick 'show' to draw it over the loss plot.", self)
-        self.note.setObjectName("runsNote")
-        self.note.setWordWrap(True)
+        self.note = note_label(
+            self, "runsNote", "Every run you train is listed here; tick 'show' to draw it over the loss plot.", grey=False
+        )
         layout.addWidget(self.note)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setObjectName("runsTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = read_only_table(self, "runsTable", COLUMNS, stretch_column=2)
         layout.addWidget(self.table, 1)
         self.setToolTip(EXPLANATION)
         self.table.itemChanged.connect(self._item_changed)

@@ -11,17 +11,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLabel,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QTableWidgetItem, QVBoxLayout, QWidget
 
-from .common import GREY, explanation_tip
+from .common import explanation_tip, note_label, read_only_table
 from .heatmap import PlotPart
 
 TITLE = "Samples"
@@ -49,21 +41,16 @@ class SamplesView(QWidget):
         self.setObjectName("samplesView")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        self.note = QLabel(self)
-        self.note.setObjectName("samplesNote")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet(f"color: {GREY}")
+        self.note = note_label(self, "samplesNote")
         layout.addWidget(self.note)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setObjectName("samplesTable")
-        self.table.setHorizontalHeaderLabels(("epoch", "step", "the prompt, completed"))
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = read_only_table(
+            self,
+            "samplesTable",
+            ("epoch", "step", "the prompt, completed"),
+            stretch_column=2,
+            selection=QAbstractItemView.SelectionMode.SingleSelection,
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
         self.mono = QFont("DejaVu Sans Mono")
         self.mono.setStyleHint(QFont.StyleHint.Monospace)
