@@ -493,6 +493,7 @@ class RunHistory:
 # -- sample evolution and rewind -----------------------------------------------------------------
 
 MAX_SAMPLES = 200
+MIN_GAP_S = 0.5  # past a run's planned end, at most one moment per this much training time
 DEFAULT_SNAPSHOT_BYTES = 64 * 2**20
 DEFAULT_SAMPLE_LENGTH = 30
 
@@ -553,7 +554,10 @@ class EvolutionRecorder:
     the newest kept), until it fits; a network larger than the bound on its
     own keeps no snapshots and ``snapshot_note`` says why. Samples are at most
     ``MAX_SAMPLES``, thinned the same way; each thinning doubles the schedule's
-    interval."""
+    interval, and so does, past the run's planned end ("until paused"), a
+    moment that comes less than ``MIN_GAP_S`` (or 20x the recording's cost)
+    after the last: a fast small network would otherwise spend a third of its
+    time recording."""
 
     def __init__(self, prompt: str | None, schedule: EvolutionSchedule, length: int = DEFAULT_SAMPLE_LENGTH,
                  max_snapshot_bytes: int = DEFAULT_SNAPSHOT_BYTES, snapshots: bool = True):
@@ -564,6 +568,8 @@ class EvolutionRecorder:
         self.snapshots: list[Snapshot] = []
         self.snapshot_note: str | None = None
         self._last_epoch: int | None = None
+        self._last_time: float | None = None  # perf_counter when maybe_record last recorded
+        self._last_cost = 0.0  # seconds that recording took
 
     @property
     def snapshot_bytes(self) -> int:
@@ -575,7 +581,20 @@ class EvolutionRecorder:
         epoch = trainer.epoch
         if epoch == self._last_epoch or not self.schedule.due(epoch):
             return None
-        return self.record(trainer)
+        total = self.schedule.total_epochs
+        if total is not None and epoch > total and self._last_time is not None:
+            # past the run's planned end ("until paused"): moments that come faster than
+            # one per MIN_GAP_S of training (or 20x what recording costs) are too many:
+            # half as many from now on (the samples stay on a regular grid of epochs)
+            gap = time.perf_counter() - self._last_time
+            if gap < max(MIN_GAP_S, 20 * self._last_cost):
+                self.schedule.every_epochs *= 2
+                return None
+        started = time.perf_counter()
+        sample = self.record(trainer)
+        self._last_time = time.perf_counter()
+        self._last_cost = self._last_time - started
+        return sample
 
     def record(self, trainer) -> Sample:
         """Record now, whatever the schedule says."""

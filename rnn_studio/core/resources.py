@@ -194,6 +194,9 @@ def apply_thread_policy(parameter_count: int, device_type: str = "cpu") -> None:
         torch.set_num_threads(threads)
 
 
+_tuned: dict = {}  # (parameters, device, default threads) -> (the choice, what was measured), this process
+
+
 class ThreadTuner:
     """Measures, while a larger model trains, whether one torch thread or
     torch's default steps faster here and now, and keeps the faster.
@@ -213,7 +216,8 @@ class ThreadTuner:
     stalling trial ends early), the one with the smaller median step time is
     kept for ``keep_s`` seconds of training, then the trial is repeated, or
     sooner when three steps in a row take over three times what the kept one
-    measured (the machine got busier). Only for CPU models at or past
+    measured (the machine got busier). A later run of a model of the same size
+    in the same process starts with the last choice (no trial at its start). Only for CPU models at or past
     ``SMALL_MODEL_PARAMETERS`` (smaller ones always use one thread) and when
     torch's default is more than one thread. Changing the thread count can
     change the last bits of a sum, so the CLI (exact resume, scripts that
@@ -235,6 +239,15 @@ class ThreadTuner:
         self.measured: dict[int, float] = {}  # the last trial's median seconds a step, per thread count
         self._phase = "settle"
         self._left = max(0, int(settle))
+        self._key = (int(parameter_count), device_type, self.default)
+        known = _tuned.get(self._key)
+        if self.active and known is not None:
+            # this model size was measured by an earlier run of this process: start with
+            # that choice and measure again when the first keep_s of training is over
+            self.choice, self.measured = known[0], dict(known[1])
+            self._phase, self._spent, self._slow = "keep", 0.0, 0
+            if torch.get_num_threads() != self.choice:
+                torch.set_num_threads(self.choice)
         self._index = 0
         self._times: list[float] = []
         self._spent = 0.0
@@ -281,6 +294,7 @@ class ThreadTuner:
     def _decide(self) -> None:
         self.trials += 1
         self.choice = min(self.candidates, key=lambda n: self.measured.get(n, float("inf")))
+        _tuned[self._key] = (self.choice, dict(self.measured))
         self._switch(self.choice)
         self._phase = "keep"
 

@@ -275,3 +275,23 @@ def test_after_epoch_hook_failure_is_a_warning_not_the_end():
     ended = Session(trainer=seed_trainer(epochs=3), thread_policy=False, after_epoch=[broken]).run(events.append)
     assert ended.state == "finished" and isinstance(events[-1], RunEnded)
     assert sum(isinstance(e, Warned) and "boom" in e.message for e in events) == 3
+
+
+def test_past_the_planned_end_recording_keeps_to_its_time_budget():
+    """'Until paused' on a fast network: the moments of the planned run are all
+    recorded; past its end, moments closer than MIN_GAP_S are not, and the grid widens."""
+    from rnn_studio.core.history import MIN_GAP_S
+
+    trainer = seed_trainer()
+    recorder = EvolutionRecorder("go", EvolutionSchedule(total_epochs=100), length=3, snapshots=False)
+    for epoch in range(101):
+        trainer.epoch = epoch
+        recorder.maybe_record(trainer)
+    assert [s.epoch for s in recorder.samples] == list(range(0, 101, 10))  # every tenth of the run
+    for epoch in range(101, 5001):  # far faster than one moment per MIN_GAP_S
+        trainer.epoch = epoch
+        recorder.maybe_record(trainer)
+    assert MIN_GAP_S >= 0.1
+    assert len(recorder.samples) <= 11 + 2, "no more than a moment or two in well under a second"
+    assert recorder.schedule.every_epochs >= 640
+    assert all(s.epoch % 10 == 0 for s in recorder.samples)

@@ -4,6 +4,7 @@ steps faster where the window runs, measured while training."""
 import pytest
 import torch
 
+from rnn_studio.core import resources
 from rnn_studio.core.config import defaults_for
 from rnn_studio.core.resources import SMALL_MODEL_PARAMETERS, ThreadTuner
 from rnn_studio.core.session import Session
@@ -12,7 +13,9 @@ from rnn_studio.core.session import Session
 @pytest.fixture(autouse=True)
 def keep_threads():
     before = torch.get_num_threads()
+    resources._tuned.clear()  # each test starts in a process that measured nothing yet
     yield
+    resources._tuned.clear()
     torch.set_num_threads(before)
 
 
@@ -87,3 +90,17 @@ def test_a_busier_machine_starts_a_new_trial_before_it_is_due():
     assert tuner.choice == 2 and tuner.trials == 1
     drive(tuner, lambda n: 0.5 if n == 2 else 0.05, 30)
     assert tuner.choice == 1 and tuner.trials == 2
+
+
+def test_a_later_run_of_the_same_size_starts_with_the_last_choice():
+    torch.set_num_threads(2)
+    first = ThreadTuner(SMALL_MODEL_PARAMETERS, default_threads=2, trial_s=0.0, trial_steps=3, keep_s=1.0)
+    drive(first, lambda n: 0.01 if n == 1 else 0.05, 20)
+    assert first.choice == 1
+    torch.set_num_threads(2)
+    later = ThreadTuner(SMALL_MODEL_PARAMETERS, default_threads=2, trial_s=0.0, trial_steps=3, keep_s=1.0)
+    assert torch.get_num_threads() == 1 and later.choice == 1
+    used = drive(later, lambda n: 0.01 if n == 1 else 0.05, 20)
+    assert used[:20] == [1] * 20, "no trial at the start: one thread until keep_s of training has passed"
+    other_size = ThreadTuner(SMALL_MODEL_PARAMETERS + 1, default_threads=2)
+    assert other_size.trials == 0 and other_size.measured == {}
