@@ -637,7 +637,7 @@ def bench_every_view(w, seconds: float, repeats: int, forced_threads: int) -> di
           f"{seconds:g} s per case\n")
     print("The loss, gradient-norm, per-tensor and back-through-time plots and the prompt are on screen in "
           "every case; the tab named is the one shown in `insideTabs` (only the tab on screen is drawn; a frame "
-          "is computed by the worker between steps, at most every 0.25 s or ten times its own cost).\n")
+          "is computed by the worker between steps, at most every 0.25 s or 20 times its own cost).\n")
     print("| model | tab on screen | ticks | p50 ms | p99 ms | max ms | ticks > 16 ms | steps/s | inside frames/s "
           "| GUI thread CPU busy | longest plot paint ms, wall / CPU |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
