@@ -46,13 +46,18 @@ def test_an_all_night_run_keeps_a_bounded_history(window, tmp_path):
     assert record.steps.size <= MAX_ROWS and record.steps.nbytes <= 4 * 8 * MAX_ROWS
     assert record.steps.offered == STEPS
 
-    # the loss curve still shows the whole night, and the one bad step in it
+    # every step is still kept at one resolution for the whole night, the bad step among them
+    full = w.lossView.buffer
+    kx, ky = full.column(0), full.column(1)
+    assert full.group == 8 and kx[0] <= full.group and kx[-1] >= STEPS - full.group
+    assert full.size > MAX_POINTS // 2 and list(kx[ky == 7.5]) == [SPIKE_STEP]
+
+    # the curve drawn shows the whole night, and the one bad step in it
     assert w.lossView.redraw()
     curve = w.lossPlot.getPlotItem().listDataItems()[0]
     x, y = curve.xData, curve.yData
-    group = w.lossView.buffer.group  # steps per two points kept: one resolution for the whole night
-    assert group == 8 and x[0] <= group and x[-1] >= STEPS - group
-    assert len(x) > MAX_POINTS // 2
+    group = w.lossView.data.overview.group
+    assert x[0] <= group and x[-1] >= STEPS - group
     assert list(x[y == 7.5]) == [SPIKE_STEP]
     assert y.min() >= 0.05 and np.all(np.diff(x) > 0)
     assert isinstance(curve, pg.PlotDataItem)
@@ -67,3 +72,27 @@ def test_an_all_night_run_keeps_a_bounded_history(window, tmp_path):
     assert len(rows) <= MAX_ROWS and len(rows) > MAX_ROWS // 4
     assert len(set(np.diff(steps))) == 1 and steps[0] == 1 and steps[-1] > STEPS - np.diff(steps)[0]
     assert all(r["lr"] == "0.01" for r in rows[:: len(rows) // 50])
+
+
+def test_the_whole_run_draws_from_the_overview_and_a_zoom_draws_every_step(window, qtbot):
+    from rnn_studio.gui.panels.curve_data import OVERVIEW_POINTS
+
+    w = window
+    w.show()
+    qtbot.waitExposed(w)
+    steps = np.arange(1, 400_001, dtype=np.float64)
+    loss = 1.0 + 0.001 * np.sin(steps)
+    loss[123_457] = 9.0
+    w.lossView.append(steps, loss)
+    assert w.lossView.redraw()
+    curve = w.lossPlot.getPlotItem().listDataItems()[0]
+    # the whole run in view: at most OVERVIEW_POINTS handed to pyqtgraph, the spike among them
+    assert w.lossView.data.drawn == "overview" and len(curve.xData) <= OVERVIEW_POINTS
+    assert 123_458.0 in curve.xData[curve.yData == 9.0] and curve.xData[-1] >= 400_000 - 16
+    # zoomed in to a tenth of the run: every step there is drawn
+    w.lossPlot.getPlotItem().getViewBox().setXRange(100_000, 140_000, padding=0)
+    assert w.lossView.data.drawn == "full" and len(curve.xData) == 400_000
+    # back to the whole run (the plot's auto range): the overview again
+    w.lossPlot.getPlotItem().getViewBox().enableAutoRange()
+    qtbot.waitUntil(lambda: w.lossView.data.drawn == "overview", timeout=5000)
+    assert len(curve.xData) <= OVERVIEW_POINTS

@@ -26,7 +26,6 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from ...core.config import TrainConfig
-from ...core.series import EnvelopeSeries
 from .common import (
     BLUE,
     GREEN,
@@ -41,6 +40,7 @@ from .common import (
     set_plot_projector,
     styled_pen,
 )
+from .curve_data import CurveData
 
 BARS_INTERVAL_S = 0.25  # the bar charts are read, not watched: four updates a second are plenty
 CURVE_PX = 2.5
@@ -163,7 +163,8 @@ class GradientView(QWidget):
         row.addWidget(self.time_plot, 1)
         layout.addLayout(row, 2)
 
-        self.buffer = EnvelopeSeries(2)
+        self.data = CurveData(self.curve)
+        self.buffer = self.data.full  # every step kept (bounded)
         self._task: str | None = "text"
         self._names: tuple[str, ...] = ()
         self._param_values: np.ndarray | None = None
@@ -195,7 +196,7 @@ class GradientView(QWidget):
         self._fit_param_plot()
 
     def reset(self) -> None:
-        self.buffer.clear()
+        self.data.clear()
         self.curve.setData([], [])
         self._names = ()
         self._param_values = None
@@ -208,7 +209,7 @@ class GradientView(QWidget):
         self._bars_drawn = 0.0
 
     def append(self, steps: np.ndarray, norms: np.ndarray) -> None:
-        if self.buffer.extend_finite(steps, norms):
+        if self.data.extend_finite(steps, norms):
             self.dirty = True
 
     def set_task(self, task: str) -> None:
@@ -310,7 +311,7 @@ class GradientView(QWidget):
         drew = False
         if self.dirty:
             self.dirty = False
-            self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+            self.data.draw()
             # settle the auto range now, not inside paintEvent: a range that changes
             # during the paint makes Qt paint the whole plot twice (bench/README.md)
             self.plot.scene().prepareForPaint()

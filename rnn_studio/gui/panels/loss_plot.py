@@ -38,6 +38,7 @@ from .common import (
     set_title,
     styled_pen,
 )
+from .curve_data import CurveData
 
 TITLE = "Loss"
 EXPLANATION = (
@@ -91,7 +92,8 @@ class LossView:
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self.curve = item.plot(pen=styled_pen(BLUE, CURVE_PX), name="loss")
-        self.buffer = EnvelopeSeries(2)
+        self.data = CurveData(self.curve)
+        self.buffer = self.data.full  # every step kept (bounded)
         # per epoch: the training mean (when an epoch is several steps) and the validation loss
         self.epoch_curve = item.plot(pen=None, symbol="s", symbolSize=EPOCH_DOT_PX - 1, symbolBrush=EPOCH_BLUE,
                                      symbolPen=None)
@@ -144,7 +146,7 @@ class LossView:
         return EXPLANATION
 
     def reset(self) -> None:
-        self.buffer.clear()
+        self.data.clear()
         self.epoch_buffer.clear()
         self.valid_buffer.clear()
         self.curve.setData([], [])
@@ -220,7 +222,7 @@ class LossView:
         self.plot.setToolTip(explanation_tip(self.explanation()))
 
     def append(self, steps: np.ndarray, losses: np.ndarray) -> None:
-        if self.buffer.extend_finite(steps, losses):
+        if self.data.extend_finite(steps, losses):
             self.dirty = True
 
     def redraw(self) -> bool:
@@ -228,7 +230,7 @@ class LossView:
         if not self.dirty:
             return False
         self.dirty = False
-        self.curve.setData(self.buffer.column(0), self.buffer.column(1))
+        self.data.draw()
         self.epoch_curve.setData(self.epoch_buffer.column(0), self.epoch_buffer.column(1))
         self.valid_curve.setData(self.valid_buffer.column(0), self.valid_buffer.column(1))
         # settle the auto range now, not inside paintEvent: a range that changes
