@@ -64,7 +64,20 @@ class CurveData:
         return store.column(0), store.column(1)
 
     def draw(self) -> None:
-        self.curve.setData(*self.columns())
+        x, y = self.columns()
+        if self.drawn == "overview":
+            # a fixed peak downsampling for the overview (about two points a pixel
+            # column): pyqtgraph's automatic one depends on the view range, which
+            # depends on the downsampled bounds, and the x range flipped between two
+            # values ~100 times a second (each a repaint of the plot)
+            view = self.curve.getViewBox()
+            width = max(100, int(view.width())) if view is not None else 1000
+            self.curve.setDownsampling(ds=max(1, len(x) // (2 * width)), auto=False, method="peak")
+            self.curve.setClipToView(False)
+        else:
+            self.curve.setDownsampling(auto=True, method="peak")
+            self.curve.setClipToView(True)
+        self.curve.setData(x, y)
 
     def _range_changed(self, *_args) -> None:
         # zoomed in past (or back out of) a quarter of the run: hand the curve the other store
