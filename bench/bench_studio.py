@@ -511,6 +511,58 @@ def bench_throughput(w, seconds: float, repeats: int, forced_threads: int) -> li
     return rows
 
 
+def bench_breakdown(w, seconds: float, repeats: int) -> list[dict]:
+    """Where the window's throughput goes (seed text, flat out): the window as
+    it is, the window with nothing drawn while it trains (the views' redraw
+    timer blocked, no inside frames asked for: every event still reaches the
+    GUI thread and is handled), and the headless loop, alternated."""
+    print(f"\n### 2b. Where the window's throughput goes: seed text flat out, {seconds:g} s a timing, "
+          f"{repeats} repeats alternating\n")
+    configure(w, "text", pace=0.0, until_paused=True)
+    set_sentences(w, SEED_SENTENCES)
+    w.insideView.tabs.setCurrentIndex(0)
+    cfg = w.build_config()
+    inside_looking = w.inside._looking
+
+    def window(drawn: bool) -> tuple[float, float]:
+        if not drawn:
+            w.views.timer.blockSignals(True)
+            w.inside._looking = lambda: False
+        try:
+            cpu0, t0 = time.thread_time(), time.perf_counter()
+            rate = time_window(w, seconds)
+            busy = (time.thread_time() - cpu0) / (time.perf_counter() - t0)
+        finally:
+            w.views.timer.blockSignals(False)
+            w.inside._looking = inside_looking
+            w.resetButton.click()
+        return rate, busy
+
+    sides = {
+        "window, every view drawing": lambda: window(True),
+        "window, nothing drawn while training": lambda: window(False),
+        "headless Trainer loop": lambda: (time_headless(cfg, seconds)[0], 0.0),
+    }
+    rates: dict = {name: [] for name in sides}
+    busy: dict = {name: [] for name in sides}
+    for r in range(repeats):
+        order = list(sides) if r % 2 == 0 else list(reversed(sides))
+        for name in order:
+            torch.set_num_threads(DEFAULT_THREADS)
+            rate, gui = sides[name]()
+            rates[name].append(rate)
+            busy[name].append(gui)
+    headless = rates["headless Trainer loop"]
+    print("| side | steps/s (median) | ratio to headless (median of repeats) | GUI thread CPU busy |")
+    print("| --- | ---: | ---: | ---: |")
+    rows = []
+    for name in sides:
+        ratio = median([a / b for a, b in zip(rates[name], headless, strict=True)])
+        rows.append({"side": name, "rate": median(rates[name]), "ratio": ratio, "busy": median(busy[name])})
+        print(f"| {name} | {median(rates[name]):,.0f} | **{ratio:.3f}** | {100 * median(busy[name]):.0f}% |")
+    return rows
+
+
 # -- 3. a loss curve of 1,000,000 points -----------------------------------------------------
 def bench_redraw(w, repeats: int) -> list[dict]:
     print(f"\n### 3. lossPlot redraw: setData on its first data item + synchronous repaint, {repeats} repeats\n")
@@ -1033,8 +1085,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="shorter timings, fewer repeats: about a minute")
     parser.add_argument(
         "--only",
-        default="lateness,throughput,redraw,startup,train,everyview,memory",
-        help="comma-separated subset of: lateness, throughput, redraw, startup, train, everyview, memory",
+        default="lateness,throughput,breakdown,redraw,startup,train,everyview,memory",
+        help="comma-separated subset of: lateness, throughput, breakdown, redraw, startup, train, everyview, memory",
     )
     parser.add_argument(
         "--threads",
@@ -1062,7 +1114,7 @@ def main(argv=None) -> None:
     if "startup" in only:  # first: this process's own window must not warm the disk cache for it
         bench_startup(repeats=2 if quick else 5)
     w = None
-    if only & {"lateness", "throughput", "redraw", "train", "everyview", "memory"}:
+    if only & {"lateness", "throughput", "breakdown", "redraw", "train", "everyview", "memory"}:
         w = new_window()
     if "train" in only:
         bench_train_to_point(w, repeats=5 if quick else 15)
@@ -1070,6 +1122,8 @@ def main(argv=None) -> None:
         bench_lateness(w, seconds=3.0 if quick else 10.0, forced_threads=args.threads)
     if "throughput" in only:
         bench_throughput(w, seconds=1.0 if quick else 2.0, repeats=3 if quick else 5, forced_threads=args.threads)
+    if "breakdown" in only:
+        bench_breakdown(w, seconds=1.0 if quick else 2.0, repeats=3 if quick else 7)
     if "redraw" in only:
         bench_redraw(w, repeats=5 if quick else 15)
     if "everyview" in only:
