@@ -108,6 +108,9 @@ class Session:
     ``epoch_events`` sends ``EpochEnded`` after every epoch. With
     ``pause_on_divergence=False`` a skipped step only sends ``Diverged`` and
     training goes on: the listener decides (the CLI stops after three).
+    ``flat_out_flush_interval``: batches at most this often while training
+    flat out (no pace): the window draws about once a second then, and each
+    batch costs its GUI thread, which holds the GIL the training thread needs.
     ``thread_policy`` applies ``core.resources.apply_thread_policy``;
     ``tune_threads`` then measures one thread against torch's default while a
     larger model trains and keeps the faster (``resources.ThreadTuner``; the
@@ -133,6 +136,7 @@ class Session:
         epochs: int | None = None,
         pace: float | None = None,
         flush_interval: float = FLUSH_INTERVAL_S,
+        flat_out_flush_interval: float | None = None,
         predictions_interval: float | None = None,
         epoch_events: bool = False,
         pause_on_divergence: bool = True,
@@ -148,6 +152,7 @@ class Session:
         self.load_path = load_path
         self._train = train
         self._flush_interval = float(flush_interval)
+        self._flat_out_flush_interval = None if flat_out_flush_interval is None else float(flat_out_flush_interval)
         self._predictions_interval = predictions_interval
         self._epoch_events = epoch_events
         self._pause_on_divergence = pause_on_divergence
@@ -385,7 +390,10 @@ class Session:
                         self._emit_predictions(force=True)
                         emit(Paused("step"))
                         continue
-            if now - self._last_flush >= self._flush_interval:
+            interval = self._flush_interval
+            if self._flat_out_flush_interval is not None and self._pace <= 0:
+                interval = max(interval, self._flat_out_flush_interval)
+            if now - self._last_flush >= interval:
                 self._flush()
             if self._predictions_interval is not None:
                 self._emit_predictions()

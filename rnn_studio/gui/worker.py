@@ -54,6 +54,10 @@ __all__ = [
 ]
 
 METRICS_INTERVAL_S = 0.04  # the brief: batches at most every 30-50 ms
+# ...but flat out (no pace) every 120 ms: the plots redraw about once a second then, and
+# each batch costs the GUI thread (which holds the GIL the training needs): seed text
+# window/headless 0.81 -> 0.85 drawing, 0.91 -> 0.95 not drawing (bench/README.md, 2b)
+FLAT_OUT_METRICS_INTERVAL_S = 0.12
 PREDICTIONS_MIN_INTERVAL_S = PREDICTIONS_INTERVAL_S  # the text/sine views do not need more
 
 
@@ -175,6 +179,7 @@ class TrainingWorker(QObject):
             epochs=epochs,
             pace=pace,
             flush_interval=METRICS_INTERVAL_S,
+            flat_out_flush_interval=FLAT_OUT_METRICS_INTERVAL_S,
             predictions_interval=PREDICTIONS_MIN_INTERVAL_S,
             tune_threads=True,  # the window shares the machine with its drawing: measure 1 vs n threads
             after_epoch=[recorder.session_hook()] if recorder is not None and train else (),

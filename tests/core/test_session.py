@@ -373,6 +373,18 @@ def test_flush_interval_zero_sends_every_step():
     assert sizes.count(1) == 50 and sum(sizes) == 50
 
 
+def test_flat_out_batches_follow_their_own_interval_and_a_pace_the_usual_one():
+    trainer = FakeTrainer(epochs=200)
+    rec = Recorder()
+    Session(trainer=trainer, flush_interval=0.0, flat_out_flush_interval=3600.0).run(rec)
+    sizes = [len(b) for b in rec.of(StepBatch)]
+    assert sum(sizes) == 200 and len(sizes) <= 3  # the first step at once, then the rest at the end
+    assert sizes[0] == 1
+    paced = Recorder()
+    Session(trainer=FakeTrainer(epochs=5), flush_interval=0.0, flat_out_flush_interval=3600.0, pace=1000.0).run(paced)
+    assert [len(b) for b in paced.of(StepBatch)].count(1) == 5  # a pace: every step, as flush_interval says
+
+
 def test_events_arrive_in_the_running_thread_and_end_with_run_ended():
     trainer = FakeTrainer(epochs=5)
     rec = Recorder()
