@@ -55,8 +55,9 @@ __all__ = [
 
 METRICS_INTERVAL_S = 0.04  # the brief: batches at most every 30-50 ms
 # ...but flat out (no pace) every 120 ms: the plots redraw about once a second then, and
-# each batch costs the GUI thread (which holds the GIL the training needs): seed text
-# window/headless 0.81 -> 0.85 drawing, 0.91 -> 0.95 not drawing (bench/README.md, 2b)
+# each batch costs the GUI thread (which holds the GIL the training needs). Measured
+# effect on seed text window/headless: within the run-to-run noise (0.81-0.85 drawing,
+# 0.91-0.95 not drawing in two runs each; bench/README.md, 2b)
 FLAT_OUT_METRICS_INTERVAL_S = 0.12
 PREDICTIONS_MIN_INTERVAL_S = PREDICTIONS_INTERVAL_S  # the text/sine views do not need more
 
