@@ -319,6 +319,40 @@ def stop_run(w) -> None:
     wait_until(lambda: w.trainButton.isEnabled(), 5.0)
 
 
+def measure_run(w, probe: LatenessProbe, seconds: float) -> dict:
+    """The run going on now, over ``seconds``: the probe's lateness, training
+    steps/s, lossPlot paints and inside frames a second, GUI-thread CPU busy and
+    the longest plot paint (wall / CPU). Stops the run at the end."""
+    paints = PaintCounter(w.lossPlot.viewport())
+    frames = FrameCounter(w)
+    steps0 = steps_now(w)
+    cpu0, wall0 = time.thread_time(), time.perf_counter()
+    with PlotPaintTimer() as plot_paints:
+        probe.start()
+        run_loop(seconds)
+        probe.stop()
+    wall = time.perf_counter() - wall0
+    busy = (time.thread_time() - cpu0) / wall
+    steps = steps_now(w) - steps0
+    paints.remove()
+    frames.remove()
+    stop_run(w)
+    late = probe.late_ms
+    return {
+        "ticks": len(late),
+        "p50": percentile(late, 50),
+        "p99": percentile(late, 99),
+        "max": max(late) if late else float("nan"),
+        "over16": sum(1 for v in late if v > 16.0),
+        "steps_per_s": steps / wall,
+        "paints_per_s": paints.count / wall,
+        "frames_per_s": frames.count / wall,
+        "busy": busy,
+        "paint_wall_max": max(plot_paints.wall_ms, default=0.0),
+        "paint_cpu_max": max(plot_paints.cpu_ms, default=0.0),
+    }
+
+
 # -- 1. GUI-thread lateness ---------------------------------------------------------------
 LATENESS_CASES = (
     # label, task, arch, hidden, pace (0 = flat out), preloaded loss points, torch threads before the run
@@ -366,36 +400,11 @@ def bench_lateness(w, seconds: float, forced_threads: int = 0) -> list[dict]:
             run_loop(0.5)  # past the first step's costs and the first frames
         else:
             run_loop(0.5)
-        paints = PaintCounter(w.lossPlot.viewport())
-        steps0 = steps_now(w)
-        cpu0, wall0 = time.thread_time(), time.perf_counter()
-        with PlotPaintTimer() as plot_paints:
-            probe.start()
-            run_loop(seconds)
-            probe.stop()
-        wall = time.perf_counter() - wall0
-        busy = (time.thread_time() - cpu0) / wall
-        steps = steps_now(w) - steps0
-        paints.remove()
-        stop_run(w)
-        late = probe.late_ms
-        row = {
-            "case": label,
-            "ticks": len(late),
-            "p50": percentile(late, 50),
-            "p99": percentile(late, 99),
-            "max": max(late) if late else float("nan"),
-            "over16": sum(1 for v in late if v > 16.0),
-            "steps_per_s": steps / wall,
-            "paints_per_s": paints.count / wall,
-            "busy": busy,
-            "paint_wall_max": max(plot_paints.wall_ms, default=0.0),
-            "paint_cpu_max": max(plot_paints.cpu_ms, default=0.0),
-        }
+        row = {"case": label, **measure_run(w, probe, seconds)}
         rows.append(row)
         print(
             f"| {label} | {row['ticks']} | {row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.1f} | {row['over16']} "
-            f"| {row['steps_per_s']:,.0f} | {row['paints_per_s']:.1f} | {100 * busy:.0f}% "
+            f"| {row['steps_per_s']:,.0f} | {row['paints_per_s']:.1f} | {100 * row['busy']:.0f}% "
             f"| {row['paint_wall_max']:.1f} / {row['paint_cpu_max']:.1f} |"
         )
         if task is not None:
@@ -707,30 +716,10 @@ def bench_every_view(w, seconds: float, repeats: int, forced_threads: int) -> di
                 stop_run(w)
                 continue
             run_loop(1.0)  # past the first step, the first frames
-            frames = FrameCounter(w)
-            steps0 = steps_now(w)
-            cpu0, wall0 = time.thread_time(), time.perf_counter()
-            with PlotPaintTimer() as plot_paints:
-                probe.start()
-                run_loop(seconds)
-                probe.stop()
-            wall = time.perf_counter() - wall0
-            busy = (time.thread_time() - cpu0) / wall
-            steps = steps_now(w) - steps0
-            frames.remove()
-            stop_run(w)
-            late = probe.late_ms
-            row = {
-                "model": label, "tab": title, "ticks": len(late), "p50": percentile(late, 50),
-                "p99": percentile(late, 99), "max": max(late) if late else float("nan"),
-                "over16": sum(1 for v in late if v > 16.0), "steps_per_s": steps / wall,
-                "frames_per_s": frames.count / wall, "busy": busy,
-                "paint_wall_max": max(plot_paints.wall_ms, default=0.0),
-                "paint_cpu_max": max(plot_paints.cpu_ms, default=0.0),
-            }
+            row = {"model": label, "tab": title, **measure_run(w, probe, seconds)}
             result["lateness"].append(row)
             print(f"| {label} | {title} | {row['ticks']} | {row['p50']:.2f} | {row['p99']:.2f} | {row['max']:.1f} "
-                  f"| {row['over16']} | {row['steps_per_s']:,.0f} | {row['frames_per_s']:.1f} | {100 * busy:.0f}% "
+                  f"| {row['over16']} | {row['steps_per_s']:,.0f} | {row['frames_per_s']:.1f} | {100 * row['busy']:.0f}% "
                   f"| {row['paint_wall_max']:.1f} / {row['paint_cpu_max']:.1f} |")
             w.resetButton.click()
     if result["lateness"]:
