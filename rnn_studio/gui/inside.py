@@ -10,8 +10,9 @@ only asks, at most one question at a time, and hands the answer to the
 views.
 
 When: while a run trains, a new frame is asked for once the network has taken
-a step since the last one and at least ``REFRESH_S`` (or ``WATCH_COST_FACTOR``
-= 20 times what the last frame cost the worker) has passed, so a slowed pace refreshes every
+a step since the last one and at least ``REFRESH_S`` (``FLAT_OUT_REFRESH_S``
+when training flat out, or ``WATCH_COST_FACTOR`` = 20 times what the last
+frame cost the worker) has passed, so a slowed pace refreshes every
 step and flat out costs training a few per cent at most; when the run pauses
 or ends, or the user changes what to look at, at once. A frame asks only for
 what the tab on screen shows (no reading while the Runs tab is open), and
@@ -36,6 +37,9 @@ from .panels.inside_view import InsideView
 from .panels.runs_view import RunOverlay
 
 REFRESH_S = 0.25  # live frames at most this often (and never more than one per training step)
+# flat out (no pace) the plots redraw about once a second: the inside views follow at that
+# rate, the frames' GUI work costing training less (bench/README.md, issue 12)
+FLAT_OUT_REFRESH_S = 1.0
 MEMORY_REDRAW_S = 0.25  # the memory heatmap while training
 RUNS_REDRAW_S = 1.0  # the runs table's figures while training
 ANSWER_TIMEOUT_S = 5.0  # a question unanswered this long (a step that long) is asked again
@@ -57,10 +61,12 @@ class InsideViews(QObject):
         overlay: RunOverlay,
         train_branch: Callable[[int], bool],
         model_size: Callable[[], tuple[int, int]] = lambda: (12, 1),
+        pace: Callable[[], float] = lambda: 0.0,
     ):
         super().__init__(parent)
         self.runner, self.view, self.loss_view, self.text_view = runner, view, loss_view, text_view
         self._prompt, self._train_branch, self._model_size = prompt, train_branch, model_size
+        self._pace = pace  # epochs a second the pace control asks for; 0 or less: flat out
         self.runs = RunHistory(KEPT_RUNS)
         self.current: RunRecord | None = None
         self.time_grads = TimeGradHistory()
@@ -242,7 +248,8 @@ class InsideViews(QObject):
         if not stale:
             return
         if not force and self.runner.in_progress:
-            wait = max(REFRESH_S, WATCH_COST_FACTOR * self._cost) - (now - self._answered_at)
+            least = REFRESH_S if (self._pace() or 0) > 0 else FLAT_OUT_REFRESH_S
+            wait = max(least, WATCH_COST_FACTOR * self._cost) - (now - self._answered_at)
             if wait > 0:
                 if not self._later.isActive():
                     self._later.start(int(wait * 1000) + 1)

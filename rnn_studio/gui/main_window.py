@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
             overlay=self.runOverlay,
             train_branch=self.train_branch,
             model_size=lambda: (self.modelPanel.hiddenSpin.value(), self.modelPanel.layersSpin.value()),
+            pace=lambda: self.trainingPanel.pace,
         )
         self._keeper = SettingsKeeper(self)
         self.controls = Controls(
