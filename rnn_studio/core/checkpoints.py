@@ -34,7 +34,7 @@ prompts and ``Trainer.resume_blocker`` says why it cannot go on training
 ``rnn-studio train --resume``).
 
 Since issue 10 a file may also keep the model's history
-(``history.SavedHistory``): its run label, curves and sample evolution as
+(``saved_history.SavedHistory``): its run label, curves and sample evolution as
 JSON under "history", and weight snapshots as ``snapshot.<i>.<weight>``
 tensors, each checked in step 3 like the weights (exact name, shape and
 dtype of a weight of the model, as many as the history lists, at most
@@ -81,7 +81,7 @@ __all__ = ["FORMAT", "LEGACY_VERSION", "VERSION", "atomic_torch_save", "check_wr
 def save_checkpoint(trainer, path: str, history=None) -> str:
     """Write ``trainer`` to ``path``; returns the file written (a link's target).
 
-    ``history`` (``history.SavedHistory``; default: the one the trainer was
+    ``history`` (``saved_history.SavedHistory``; default: the one the trainer was
     opened with, ``trainer.saved_history``) is kept in the file: the run's
     label, curves and samples as JSON, its weight snapshots as tensors."""
     tensors = {f"model.{k}": v for k, v in trainer.model.state_dict().items()}
@@ -470,14 +470,8 @@ def _checked_history(path: str, raw: io_.RawCheckpoint, expected: dict):
     snapshot holds each weight of the model, with its exact shape and dtype,
     and nothing else; at most MAX_SAVED_SNAPSHOTS of them, in all at most
     MAX_SAVED_SNAPSHOT_BYTES. Checked from the header, before any is read."""
-    from .history import (
-        MAX_SAVED_SNAPSHOT_BYTES,
-        SNAPSHOT_PREFIX,
-        TIME_GRAD_STEPS_TENSOR,
-        TIME_GRADS_TENSOR,
-        SavedHistory,
-        TimeGradHistory,
-    )
+    from .history import TIME_GRAD_STEPS_TENSOR, TIME_GRADS_TENSOR, TimeGradHistory
+    from .saved_history import MAX_SAVED_SNAPSHOT_BYTES, SNAPSHOT_PREFIX, SavedHistory
 
     names = [n for n in raw.infos if n.startswith(SNAPSHOT_PREFIX)]
     grad_names = [n for n in (TIME_GRADS_TENSOR, TIME_GRAD_STEPS_TENSOR) if n in raw.infos]
@@ -534,14 +528,9 @@ def _checked_history(path: str, raw: io_.RawCheckpoint, expected: dict):
 def _history_from(path: str, checked, tensors: dict, keys: list[str]):
     if checked is None:
         return None
-    from .history import (
-        SNAPSHOT_PREFIX,
-        TIME_GRAD_STEPS_TENSOR,
-        TIME_GRADS_TENSOR,
-        SavedHistory,
-        Snapshot,
-        TimeGradHistory,
-    )
+    from .evolution import Snapshot
+    from .history import TIME_GRAD_STEPS_TENSOR, TIME_GRADS_TENSOR, TimeGradHistory
+    from .saved_history import SNAPSHOT_PREFIX, SavedHistory
 
     run, runs, samples, moments, grads = checked
     snapshots = [Snapshot(epoch, step, {k: tensors[f"{SNAPSHOT_PREFIX}{i}.{k}"] for k in keys})

@@ -199,7 +199,7 @@ class Saved:
 
 @dataclass(frozen=True)
 class Evolution:
-    """``history.EvolutionRecorder`` recorded a moment of the run (the greedy
+    """``evolution.EvolutionRecorder`` recorded a moment of the run (the greedy
     completion of its prompt, and a weight snapshot), from ``after_epoch``."""
 
     epoch: int
@@ -251,7 +251,7 @@ class ClassifyRequest:
 class SaveRequest:
     path: str
     id: Any = None  # echoed in Saved
-    history: Any = None  # history.SavedHistory to keep in the file (issue 10); None: the opened file's, if any
+    history: Any = None  # saved_history.SavedHistory to keep in the file (issue 10); None: the opened file's, if any
 
 
 def as_dict(event) -> dict:

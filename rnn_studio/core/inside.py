@@ -27,13 +27,8 @@ import time
 from dataclasses import dataclass, field
 
 from .errors import StudioError
-from .history import (
-    DEFAULT_SAMPLE_LENGTH,
-    EvolutionRecorder,
-    EvolutionSchedule,
-    Sample,
-    restore_snapshot,
-)
+from .evolution import DEFAULT_SAMPLE_LENGTH, EvolutionRecorder, EvolutionSchedule, restore_snapshot
+from .history import Sample
 
 DEFAULT_COMPLETION_LENGTH = 36
 

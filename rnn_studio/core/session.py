@@ -116,7 +116,7 @@ class Session:
     larger model trains and keeps the faster (``resources.ThreadTuner``; the
     window's runs, not the CLI's: a thread count can change a sum's last bits).
     ``after_epoch``: callables ``(trainer, report)`` run between steps after
-    every completed epoch (``history.EvolutionRecorder.session_hook()``); what
+    every completed epoch (``evolution.EvolutionRecorder.session_hook()``); what
     one returns, if not None, goes to the listener as an event. None given:
     nothing more runs per step. ``step_events_every`` n > 0 sends ``StepEnded``
     after every n-th step (an update that was applied), before that step's

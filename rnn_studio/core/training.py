@@ -588,11 +588,11 @@ class Trainer:
 
     # -- rewind (issue 10) --------------------------------------------------------------
     def rewind(self, snapshot) -> None:
-        """Train from ``snapshot`` (``history.Snapshot``): its weights, the epoch
+        """Train from ``snapshot`` (``evolution.Snapshot``): its weights, the epoch
         and step it was taken at, the start of an epoch, and a fresh optimizer
         state (Adam's moments belong to the weights that came later). Training
         on from here is a new branch of the run."""
-        from .history import restore_snapshot
+        from .evolution import restore_snapshot
 
         restore_snapshot(self.model, snapshot)
         if self._optimizer is not None:

@@ -28,8 +28,9 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from ..core.config import RunConfig
 from ..core.errors import StudioError
-from ..core.history import RunHistory, RunRecord, SavedHistory, TimeGradHistory, run_label
+from ..core.history import RunHistory, RunRecord, TimeGradHistory, run_label
 from ..core.inside import InsideFrame, InsideRequest, OpenedHistory
+from ..core.saved_history import SavedHistory
 from ..core.session import WATCH_COST_FACTOR
 from ..core.text import clean_sentences
 from .panels.elman_dialog import ElmanDialog

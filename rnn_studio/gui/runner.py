@@ -154,7 +154,7 @@ class Runner(QObject):
         self._elman_id = 0
         # (prompt, length) the sample evolution completes (the window's prompt box); None: no samples
         self.evolution_source: Callable[[], tuple[str, int]] | None = None
-        # what a saved file keeps of the history (history.SavedHistory), given the recorder; None: nothing new
+        # what a saved file keeps of the history (saved_history.SavedHistory), given the recorder; None: nothing new
         self.history_provider: Callable[[object], object] | None = None
 
     # ------------------------------------------------------------------ what is on screen
@@ -175,7 +175,7 @@ class Runner(QObject):
 
     @property
     def recorder(self):
-        """The sample evolution and snapshots of the network on screen (history.EvolutionRecorder)."""
+        """The sample evolution and snapshots of the network on screen (evolution.EvolutionRecorder)."""
         return self._handle.worker.recorder if self._handle is not None else None
 
     @property

@@ -165,7 +165,7 @@ class TrainingWorker(QObject):
         self.cfg = cfg
         self.load_path = load_path
         # issue 10: the sample evolution and weight snapshots of this network
-        # (history.EvolutionRecorder), written only by this worker's thread;
+        # (evolution.EvolutionRecorder), written only by this worker's thread;
         # ``evolution`` = (prompt, length) for the recorder of an opened file
         self.recorder = recorder
         self._evolution = evolution

@@ -11,19 +11,9 @@ import torch
 
 from rnn_studio.core.config import RunConfig
 from rnn_studio.core.events import Evolution, StepBatch
+from rnn_studio.core.evolution import EvolutionRecorder, EvolutionSchedule, restore_snapshot, take_snapshot
 from rnn_studio.core.generation import complete
-from rnn_studio.core.history import (
-    MAX_SAMPLES,
-    Curve,
-    EvolutionRecorder,
-    EvolutionSchedule,
-    RunHistory,
-    RunRecord,
-    TimeGradHistory,
-    restore_snapshot,
-    run_label,
-    take_snapshot,
-)
+from rnn_studio.core.history import MAX_SAMPLES, Curve, RunHistory, RunRecord, TimeGradHistory, run_label
 from rnn_studio.core.session import Session
 from rnn_studio.core.training import Trainer
 
@@ -280,7 +270,7 @@ def test_after_epoch_hook_failure_is_a_warning_not_the_end():
 def test_past_the_planned_end_recording_keeps_to_its_time_budget():
     """'Until paused' on a fast network: the moments of the planned run are all
     recorded; past its end, moments closer than MIN_GAP_S are not, and the grid widens."""
-    from rnn_studio.core.history import MIN_GAP_S
+    from rnn_studio.core.evolution import MIN_GAP_S
 
     trainer = seed_trainer()
     recorder = EvolutionRecorder("go", EvolutionSchedule(total_epochs=100), length=3, snapshots=False)

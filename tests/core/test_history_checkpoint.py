@@ -15,17 +15,10 @@ from rnn_studio.core import checkpoint_io
 from rnn_studio.core.checkpoints import load_trainer, read_checkpoint, save_checkpoint
 from rnn_studio.core.config import RunConfig
 from rnn_studio.core.errors import CheckpointError
+from rnn_studio.core.evolution import EvolutionRecorder, EvolutionSchedule, restore_snapshot
 from rnn_studio.core.generation import complete
-from rnn_studio.core.history import (
-    MAX_SAVED_CURVE_POINTS,
-    EvolutionRecorder,
-    EvolutionSchedule,
-    RunHistory,
-    RunRecord,
-    SavedHistory,
-    TimeGradHistory,
-    restore_snapshot,
-)
+from rnn_studio.core.history import RunHistory, RunRecord, TimeGradHistory
+from rnn_studio.core.saved_history import MAX_SAVED_CURVE_POINTS, SavedHistory
 from rnn_studio.core.training import Trainer
 from tests import hostile_files
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from rnn_studio.core.config import defaults_for
-from rnn_studio.core.history import restore_snapshot
+from rnn_studio.core.evolution import restore_snapshot
 from rnn_studio.core.inside import (
     InsideRequest,
     compute_inside,
@@ -113,7 +113,7 @@ def test_a_recorder_carries_over_and_a_branch_keeps_only_what_came_before():
 
 
 def test_an_opened_file_gives_its_recorder_back():
-    from rnn_studio.core.history import SavedHistory
+    from rnn_studio.core.saved_history import SavedHistory
 
     _trainer, recorder = trained("rnn", epochs=4)
     saved = SavedHistory(samples=list(recorder.samples), snapshots=list(recorder.snapshots))

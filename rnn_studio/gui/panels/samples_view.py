@@ -1,6 +1,6 @@
 """Sample evolution: the greedy completion of the prompt at moments of the run.
 
-``core.history.EvolutionRecorder`` completes the prompt at every tenth of the
+``core.evolution.EvolutionRecorder`` completes the prompt at every tenth of the
 run (and at epoch 0) and keeps a weight snapshot there; this strip lists the
 completions, one row per moment, so a class sees gibberish turn into words.
 Clicking a row rewinds the inside views to that moment (the rewind slider
