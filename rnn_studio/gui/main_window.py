@@ -613,7 +613,11 @@ class MainWindow(QMainWindow):
         data.sineModeCombo.currentIndexChanged.connect(controls.sine_mode_chosen)
         data.changed.connect(controls.setting_changed)
         data.analysed.connect(self._update_parameter_count)
-        data.changed.connect(self._update_parameter_count)  # batch x window: what a step keeps must fit too
+        # batch x window: what a step keeps must fit too. Not ``data.changed``: it fires at every
+        # keystroke in the sentences, whose count waits for the (debounced) ``analysed``
+        for signal in (data.sineWindowsSpin.valueChanged, data.sineLengthSpin.valueChanged,
+                       data.sineModeCombo.currentIndexChanged, data.textFileBox.changed, data.validSpin.valueChanged):
+            signal.connect(self._update_parameter_count)
         data.taskCombo.currentIndexChanged.connect(self._update_parameter_count)
         data.limitMessage.connect(lambda text: self.show_message("warning", text))
         data.presetLoaded.connect(lambda text: self.show_message("info", text))
